@@ -1,0 +1,1 @@
+//! Generating keys and certificates with the `openssl` command-line tool.

@@ -1,0 +1,1 @@
+//! Certificate authorities and leaf certificates made with rcgen at test time.
