@@ -319,8 +319,6 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// A negative peer verify depth was given.
-    InvalidPeerVerifyDepth(i32),
     /// An ALPN protocol name is empty or longer than 255 bytes.
     InvalidAlpnProtocol(Vec<u8>),
     /// The configured protocol cannot be negotiated (SSLv2, SSLv3, TLS 1.0,
@@ -378,12 +376,6 @@ impl fmt::Display for Error {
             }
             Error::InvalidPattern { pattern, reason } => {
                 write!(f, "invalid path pattern '{pattern}': {reason}")
-            }
-            Error::InvalidPeerVerifyDepth(depth) => {
-                write!(
-                    f,
-                    "peer verify depth must be 0 (no limit) or positive, not {depth}"
-                )
             }
             Error::InvalidAlpnProtocol(name) => write!(
                 f,

@@ -7,7 +7,6 @@ mod qt_enum;
 
 pub mod certificate;
 pub mod cipher;
-pub mod configuration;
 pub mod error;
 pub mod key;
 pub mod ssl;
