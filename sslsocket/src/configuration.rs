@@ -13,7 +13,9 @@ use crate::certificate::{PatternSyntax, SslCertificate};
 use crate::cipher::{self, SslCipher};
 use crate::error::{Error, Result};
 use crate::key::SslKey;
-use crate::ssl::{EncodingFormat, KeyAlgorithm, KeyType, PeerVerifyMode, SslOption, SslOptions, SslProtocol};
+use crate::ssl::{
+    EncodingFormat, KeyAlgorithm, KeyType, PeerVerifyMode, SslOption, SslOptions, SslProtocol,
+};
 
 /// How long a handshake may take unless configured otherwise; the same as
 /// Qt's default for `waitForEncrypted`.
@@ -60,11 +62,15 @@ fn default_configuration_lock() -> &'static RwLock<SslConfiguration> {
 /// the lock cannot leave the value half-written (every write replaces or
 /// pushes whole values), so a poisoned lock is still safe to read.
 fn read_default<T>(f: impl FnOnce(&SslConfiguration) -> T) -> T {
-    f(&default_configuration_lock().read().unwrap_or_else(PoisonError::into_inner))
+    f(&default_configuration_lock()
+        .read()
+        .unwrap_or_else(PoisonError::into_inner))
 }
 
 fn write_default<T>(f: impl FnOnce(&mut SslConfiguration) -> T) -> T {
-    f(&mut default_configuration_lock().write().unwrap_or_else(PoisonError::into_inner))
+    f(&mut default_configuration_lock()
+        .write()
+        .unwrap_or_else(PoisonError::into_inner))
 }
 
 impl Default for SslConfiguration {
@@ -91,7 +97,10 @@ impl SslConfiguration {
             peer_verify_mode: PeerVerifyMode::AutoVerifyPeer,
             peer_verify_depth: 0,
             peer_verify_name: None,
-            ca: CaDatabase { include_system: true, added: Vec::new() },
+            ca: CaDatabase {
+                include_system: true,
+                added: Vec::new(),
+            },
             ciphers: cipher::library_default_ciphers(),
             local_certificate_chain: Vec::new(),
             private_key: None,
@@ -273,7 +282,10 @@ impl SslConfiguration {
     /// Replaces the trusted roots with exactly `certificates`; the system
     /// roots are no longer included.
     pub fn set_ca_certificates(&mut self, certificates: Vec<SslCertificate>) {
-        self.ca = CaDatabase { include_system: false, added: Vec::new() };
+        self.ca = CaDatabase {
+            include_system: false,
+            added: Vec::new(),
+        };
         self.add_ca_certificates(certificates);
     }
 
@@ -315,7 +327,11 @@ impl SslConfiguration {
     /// Sets the ciphers a handshake may use. An empty list means the
     /// library default ciphers, as in Qt.
     pub fn set_ciphers(&mut self, ciphers: Vec<SslCipher>) {
-        self.ciphers = if ciphers.is_empty() { cipher::library_default_ciphers() } else { ciphers };
+        self.ciphers = if ciphers.is_empty() {
+            cipher::library_default_ciphers()
+        } else {
+            ciphers
+        };
     }
 
     /// Sets the ciphers from a colon-separated list of names (see
@@ -384,7 +400,13 @@ impl SslConfiguration {
     ) -> Result<()> {
         let path = path.as_ref();
         let data = std::fs::read(path).map_err(|e| Error::file(path, e))?;
-        self.private_key = Some(SslKey::new(data, algorithm, format, KeyType::PrivateKey, passphrase)?);
+        self.private_key = Some(SslKey::new(
+            data,
+            algorithm,
+            format,
+            KeyType::PrivateKey,
+            passphrase,
+        )?);
         Ok(())
     }
 
@@ -468,7 +490,9 @@ fn system_roots() -> &'static Arc<Vec<SslCertificate>> {
 
 fn load_system_roots() -> Vec<SslCertificate> {
     let parse = |ders: &[rustls_pki_types::CertificateDer<'_>]| -> Vec<SslCertificate> {
-        ders.iter().filter_map(|der| SslCertificate::from_der(der.as_ref()).ok()).collect()
+        ders.iter()
+            .filter_map(|der| SslCertificate::from_der(der.as_ref()).ok())
+            .collect()
     };
     let native = parse(&rustls_native_certs::load_native_certs().certs);
     if native.is_empty() {

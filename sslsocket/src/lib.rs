@@ -1,17 +1,135 @@
-//! sslsocket: Qt's `QSslSocket` model on rustls.
+//! # sslsocket: Qt's `QSslSocket` model on rustls
 //!
-//! (Tutorial to be written.)
+//! sslsocket brings the TLS model of Qt's `QSslSocket` and `QSsl` to Rust:
+//! certificates and keys you can inspect, verification results as a list of
+//! Qt-named errors that you can ignore selectively, CA databases, cipher
+//! control and peer chains. All TLS and cryptography is done by [rustls] with
+//! the aws-lc-rs provider; no OpenSSL is needed at run time.
+//!
+//! This page is a tour. `docs/QT_MAPPING.md` in the repository maps every
+//! Qt member to its Rust name.
+//!
+//! ## Certificates
+//!
+//! [`SslCertificate`] reads PEM (any number of certificates per input) or DER
+//! and answers the questions `QSslCertificate` answers:
+//!
+//! ```
+//! use sslsocket::certificate::{DigestAlgorithm, SubjectInfo};
+//! use sslsocket::{AlternativeNameEntryType, SslCertificate};
+//!
+//! # let key = rcgen::KeyPair::generate().unwrap();
+//! # let mut params = rcgen::CertificateParams::new(vec!["example.test".to_string()]).unwrap();
+//! # params.distinguished_name.push(rcgen::DnType::CommonName, "example.test");
+//! # let pem = params.self_signed(&key).unwrap().pem();
+//! let certificates = SslCertificate::from_pem(&pem)?;
+//! let leaf = &certificates[0];
+//! assert_eq!(leaf.subject_info(SubjectInfo::CommonName), ["example.test"]);
+//! assert_eq!(
+//!     leaf.subject_alternative_names(),
+//!     [(AlternativeNameEntryType::DnsEntry, "example.test".to_string())]
+//! );
+//! assert!(leaf.is_self_signed());
+//! assert_eq!(leaf.digest(DigestAlgorithm::Sha256).len(), 32);
+//! # Ok::<(), sslsocket::Error>(())
+//! ```
+//!
+//! Bad input is an error, never a panic:
+//!
+//! ```
+//! use sslsocket::{Error, SslCertificate};
+//!
+//! assert!(matches!(SslCertificate::from_pem("no certificate here"), Err(Error::NoCertificate)));
+//! assert!(SslCertificate::from_der([0x30, 0x03, 0x02, 0x01]).is_err());
+//! ```
+//!
+//! ## Keys
+//!
+//! [`SslKey`] reads RSA, EC, Ed25519 and DSA keys in every common container
+//! (PKCS#1, SEC1, PKCS#8, SubjectPublicKeyInfo; encrypted PKCS#8 and
+//! OpenSSL's traditional encrypted PEM). A missing or wrong passphrase is a
+//! precise error rather than Qt's null key:
+//!
+//! ```
+//! use sslsocket::{Error, KeyAlgorithm, KeyType, SslKey};
+//!
+//! # let pem = rcgen::KeyPair::generate().unwrap().serialize_pem();
+//! let key = SslKey::from_pem(&pem, KeyType::PrivateKey, None)?;
+//! assert_eq!((key.algorithm(), key.length()), (KeyAlgorithm::Ec, 256));
+//!
+//! let protected = key.to_pem(Some(b"s3cret"))?;
+//! assert!(matches!(SslKey::from_pem(&protected, KeyType::PrivateKey, None), Err(Error::KeyEncrypted)));
+//! assert!(matches!(
+//!     SslKey::from_pem(&protected, KeyType::PrivateKey, Some(b"guess")),
+//!     Err(Error::WrongPassphrase)
+//! ));
+//! assert_eq!(SslKey::from_pem(&protected, KeyType::PrivateKey, Some(b"s3cret"))?, key);
+//! # Ok::<(), sslsocket::Error>(())
+//! ```
+//!
+//! ## Configuration
+//!
+//! An [`SslConfiguration`](configuration::SslConfiguration) is a plain value
+//! holding every TLS setting. New configurations start from the process-wide
+//! default, which starts from secure settings: TLS 1.2 or later, peers
+//! verified, AEAD ciphers only, the system's trusted roots.
+//!
+//! ```
+//! use sslsocket::configuration::SslConfiguration;
+//! use sslsocket::{Error, PeerVerifyMode, SslProtocol};
+//!
+//! let mut configuration = SslConfiguration::new();
+//! assert_eq!(configuration.protocol(), SslProtocol::SecureProtocols);
+//! assert_eq!(configuration.peer_verify_mode(), PeerVerifyMode::AutoVerifyPeer);
+//!
+//! configuration.set_cipher_list("TLS_AES_128_GCM_SHA256:ECDHE-ECDSA-AES128-GCM-SHA256")?;
+//! assert_eq!(configuration.ciphers().len(), 2);
+//!
+//! // Qt drops unknown cipher names silently; sslsocket names them.
+//! let err = configuration.set_cipher_list("RC4-MD5").unwrap_err();
+//! assert!(matches!(&err, Error::UnknownCiphers { names } if names == &["RC4-MD5"]));
+//!
+//! // Insecure protocol values exist so ported code compiles, but cannot be negotiated.
+//! assert!(!SslProtocol::SslV3.is_supported());
+//! # Ok::<(), sslsocket::Error>(())
+//! ```
+//!
+//! ## Verification errors
+//!
+//! Problems with a peer's chain are [`SslError`] values: Qt's code, number
+//! and English message, and the certificate concerned. Two errors are equal
+//! when code and certificate are equal, which is what lets an ignore list
+//! bind to one certificate.
+//!
+//! ```
+//! use sslsocket::{SslError, SslErrorCode};
+//!
+//! let error = SslError::new(SslErrorCode::HostNameMismatch);
+//! assert_eq!(error.code().value(), 22);
+//! assert_eq!(
+//!     error.error_string(),
+//!     "The host name did not match any of the valid hosts for this certificate"
+//! );
+//! ```
+//!
+//! [rustls]: https://docs.rs/rustls
 
 #[macro_use]
 mod qt_enum;
 
 pub mod certificate;
 pub mod cipher;
+pub mod configuration;
 pub mod error;
 pub mod key;
 pub mod ssl;
 
-pub use certificate::SslCertificate;
+pub use certificate::{
+    CertificateExtension, DigestAlgorithm, ExtensionValue, PatternSyntax, SslCertificate,
+    SubjectInfo,
+};
+pub use cipher::SslCipher;
+pub use configuration::SslConfiguration;
 pub use error::{Error, Result, SslError, SslErrorCode};
 pub use key::SslKey;
 pub use ssl::{

@@ -13,6 +13,7 @@ qt_enum! {
     /// SSLv3, TLS 1.0, TLS 1.1) are kept so that ported code compiles, but a
     /// handshake that asks for them is refused with
     /// [`Error::UnsupportedProtocol`](crate::Error::UnsupportedProtocol).
+    #[derive(Default)]
     pub enum SslProtocol: "protocol" {
         /// SSL 3.0. Insecure; refused.
         SslV3 = 0,
@@ -25,6 +26,7 @@ qt_enum! {
         /// Qt 4's "TLS 1.0 or SSL 3"; here, like `AnyProtocol`, TLS 1.2 and 1.3.
         TlsV1SslV3 = 4,
         /// The default: protocols known to be secure, TLS 1.2 or later.
+        #[default]
         SecureProtocols = 5,
         /// TLS 1.0 (Qt 5's spelling). Insecure; refused.
         TlsV1_0 = 6,
@@ -108,12 +110,6 @@ impl SslProtocol {
     /// True when a handshake with this value can succeed.
     pub const fn is_supported(self) -> bool {
         self.negotiable_versions().is_some()
-    }
-}
-
-impl Default for SslProtocol {
-    fn default() -> Self {
-        SslProtocol::SecureProtocols
     }
 }
 
