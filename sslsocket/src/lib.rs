@@ -69,7 +69,7 @@
 //!
 //! ## Configuration
 //!
-//! An [`SslConfiguration`](configuration::SslConfiguration) is a plain value
+//! An [`SslConfiguration`] is a plain value
 //! holding every TLS setting. New configurations start from the process-wide
 //! default, which starts from secure settings: TLS 1.2 or later, peers
 //! verified, AEAD ciphers only, the system's trusted roots.
