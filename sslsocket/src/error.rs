@@ -62,28 +62,30 @@ qt_enum! {
         NoSslSupport = 23,
         /// The certificate is on a block list.
         CertificateBlacklisted = 24,
+        /// The certificate's revocation status could not be established.
+        CertificateStatusUnknown = 25,
         /// No OCSP status response was found.
-        OcspNoResponseFound = 25,
+        OcspNoResponseFound = 26,
         /// The OCSP request was malformed.
-        OcspMalformedRequest = 26,
+        OcspMalformedRequest = 27,
         /// The OCSP response was malformed.
-        OcspMalformedResponse = 27,
+        OcspMalformedResponse = 28,
         /// The OCSP responder had an internal error.
-        OcspInternalError = 28,
+        OcspInternalError = 29,
         /// The OCSP responder asked to try later.
-        OcspTryLater = 29,
+        OcspTryLater = 30,
         /// The OCSP responder requires a signed request.
-        OcspSigRequred = 30,
+        OcspSigRequred = 31,
         /// The client may not query this OCSP responder.
-        OcspUnauthorized = 31,
+        OcspUnauthorized = 32,
         /// The OCSP responder's identity cannot be verified.
-        OcspResponseCannotBeTrusted = 32,
+        OcspResponseCannotBeTrusted = 33,
         /// The OCSP response names an unknown certificate.
-        OcspResponseCertIdUnknown = 33,
+        OcspResponseCertIdUnknown = 34,
         /// The OCSP response has expired.
-        OcspResponseExpired = 34,
+        OcspResponseExpired = 35,
         /// The OCSP status of the certificate is unknown.
-        OcspStatusUnknown = 35,
+        OcspStatusUnknown = 36,
         /// Any other problem, including a chain longer than the peer verify depth.
         UnspecifiedError = -1,
     }
@@ -128,6 +130,7 @@ impl SslErrorCode {
             HostNameMismatch => "The host name did not match any of the valid hosts for this certificate",
             NoSslSupport => "No SSL support",
             CertificateBlacklisted => "The peer certificate is blacklisted",
+            CertificateStatusUnknown => "The certificate's status is unknown",
             OcspNoResponseFound => "No OCSP status response found",
             OcspMalformedRequest => "The OCSP status request had invalid syntax",
             OcspMalformedResponse => {

@@ -70,7 +70,9 @@ fn every_code_has_its_qt_number_and_a_message() {
         (SslErrorCode::NoPeerCertificate, 21),
         (SslErrorCode::HostNameMismatch, 22),
         (SslErrorCode::CertificateBlacklisted, 24),
-        (SslErrorCode::OcspStatusUnknown, 35),
+        (SslErrorCode::CertificateStatusUnknown, 25),
+        (SslErrorCode::OcspNoResponseFound, 26),
+        (SslErrorCode::OcspStatusUnknown, 36),
         (SslErrorCode::UnspecifiedError, -1),
     ];
     for (code, number) in expected {
@@ -83,6 +85,6 @@ fn every_code_has_its_qt_number_and_a_message() {
         assert!(!code.message().is_empty());
         assert_eq!(code.name().parse::<SslErrorCode>().unwrap(), *code);
     }
-    assert_eq!(SslErrorCode::ALL.len(), 37, "0 to 35 and UnspecifiedError");
+    assert_eq!(SslErrorCode::ALL.len(), 38, "0 to 36 and UnspecifiedError");
     assert!("NoSuchError".parse::<SslErrorCode>().is_err());
 }
