@@ -54,7 +54,10 @@ fn the_default_configuration_seeds_new_configurations() {
     );
 
     SslConfiguration::set_default_ca_certificates(vec![root.clone()]);
-    assert_eq!(SslConfiguration::default_ca_certificates(), std::slice::from_ref(&root));
+    assert_eq!(
+        SslConfiguration::default_ca_certificates(),
+        std::slice::from_ref(&root)
+    );
 
     let other = Identity::new("Second Default Root").certificate();
     SslConfiguration::add_default_ca_certificates([other.clone(), root.clone()]);
