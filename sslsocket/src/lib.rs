@@ -122,6 +122,7 @@ pub mod cipher;
 pub mod configuration;
 pub mod error;
 pub mod key;
+mod pem;
 pub mod ssl;
 
 pub use certificate::{

@@ -297,7 +297,7 @@ impl SslCertificate {
 
     /// The certificate in PEM form, with a trailing newline.
     pub fn to_pem(&self) -> String {
-        pem::encode_certificate(&self.der)
+        crate::pem::encode("CERTIFICATE", &self.der)
     }
 
     /// The certificate's DER encoding.
