@@ -150,7 +150,10 @@ fn describe(file: &Path, index: usize, cert: &SslCertificate, with_text: bool) -
     }
 }
 
-fn distinguished_name(attributes: &[String], values: impl Fn(&str) -> Vec<String>) -> String {
+pub(crate) fn distinguished_name(
+    attributes: &[String],
+    values: impl Fn(&str) -> Vec<String>,
+) -> String {
     let mut parts = Vec::new();
     for attribute in attributes {
         for value in values(attribute) {

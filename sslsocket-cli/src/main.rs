@@ -8,6 +8,7 @@ mod ciphers;
 mod demo;
 mod key;
 mod report;
+mod verify;
 
 use std::process::ExitCode;
 
@@ -34,6 +35,8 @@ enum Command {
     Ciphers(ciphers::CiphersArgs),
     /// A self-contained tour of the library (no network, a few seconds).
     Demo,
+    // No doc comment here: the one on `verify::VerifyArgs` is the help text.
+    Verify(verify::VerifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +46,7 @@ fn main() -> ExitCode {
         Command::Key(command) => key::run(command),
         Command::Ciphers(args) => ciphers::run(args),
         Command::Demo => demo::run(),
+        Command::Verify(args) => verify::run(args),
     };
     outcome.exit_code()
 }

@@ -114,6 +114,14 @@
 //!
 //! [rustls]: https://docs.rs/rustls
 
+// In-crate tests share the integration tests' PKI helpers, which name the crate.
+#[cfg(test)]
+extern crate self as sslsocket;
+#[cfg(test)]
+#[path = "../tests/common/pki.rs"]
+#[allow(dead_code)]
+mod test_pki;
+
 #[macro_use]
 mod qt_enum;
 
@@ -124,6 +132,7 @@ pub mod error;
 pub mod key;
 mod pem;
 pub mod ssl;
+pub mod verify;
 
 pub use certificate::{
     CertificateExtension, DigestAlgorithm, ExtensionValue, PatternSyntax, SslCertificate,
@@ -137,3 +146,4 @@ pub use ssl::{
     AlertLevel, AlertType, AlternativeNameEntryType, EncodingFormat, KeyAlgorithm, KeyType,
     PeerVerifyMode, SslMode, SslOption, SslOptions, SslProtocol, TlsVersion,
 };
+pub use verify::{verify_chain, Purpose, VerifyOptions};

@@ -1,0 +1,728 @@
+//! The rustls side of verification: one verifier per connection that turns
+//! the peer's certificates into Qt's error list and applies the
+//! [`VerificationPolicy`] inside the handshake.
+//!
+//! Every rustls verifier type of the crate lives here, so that a rustls
+//! upgrade that renames them stays local. Handshake signatures are checked
+//! by rustls' own functions with the aws-lc-rs algorithms in every mode,
+//! `VerifyNone` included: not trusting a certificate is no reason to accept
+//! a peer that does not hold its key.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::server::danger::{ClientCertVerified, ClientCertVerifier};
+use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, SignatureScheme};
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+
+use super::policy::{VerificationOutcome, VerificationPolicy};
+use super::webpki_check::TrustAnchors;
+use super::{chain_errors, valid_for_peer_name, VerifyOptions};
+use crate::certificate::SslCertificate;
+use crate::error::{SslError, SslErrorCode};
+use crate::ssl::PeerVerifyMode;
+
+/// A per-connection verifier: the client uses it as its
+/// `ServerCertVerifier`, the server as its `ClientCertVerifier`.
+#[derive(Debug)]
+pub(crate) struct PeerVerifier {
+    policy: VerificationPolicy,
+    options: VerifyOptions,
+    anchors: Arc<TrustAnchors>,
+    algorithms: WebPkiSupportedAlgorithms,
+    outcome: Mutex<Option<VerificationOutcome>>,
+}
+
+impl PeerVerifier {
+    /// A verifier applying `policy`, checking against `options` (roots, peer
+    /// name, purpose, depth; a time set there overrides the handshake's), with
+    /// `anchors` prebuilt from the same roots and shared between connections.
+    pub(crate) fn new(
+        policy: VerificationPolicy,
+        options: VerifyOptions,
+        anchors: Arc<TrustAnchors>,
+    ) -> PeerVerifier {
+        PeerVerifier {
+            policy,
+            options,
+            anchors,
+            algorithms: rustls::crypto::aws_lc_rs::default_provider()
+                .signature_verification_algorithms,
+            outcome: Mutex::new(None),
+        }
+    }
+
+    /// What happened to the peer's certificate, once the handshake got that far.
+    pub(crate) fn outcome(&self) -> Option<VerificationOutcome> {
+        self.outcome
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// For a server whose handshake completed without a client certificate:
+    /// records `NoPeerCertificate` where the mode requires a certificate and
+    /// says whether the connection may go on. Must be called before any
+    /// application data is exchanged.
+    pub(crate) fn finish_without_client_certificate(&self) -> Result<(), rustls::Error> {
+        let mut slot = self.outcome.lock().unwrap_or_else(PoisonError::into_inner);
+        if slot.is_some() {
+            return Ok(());
+        }
+        let outcome = self.policy.decide_missing_client_certificate();
+        let accepted = outcome.accepted;
+        *slot = Some(outcome);
+        if accepted {
+            Ok(())
+        } else {
+            Err(rustls::Error::NoCertificatesPresented)
+        }
+    }
+
+    fn evaluate(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<(), rustls::Error> {
+        let errors = self.errors(end_entity, intermediates, now);
+        let outcome = self.policy.decide(errors);
+        let verdict = if outcome.accepted {
+            Ok(())
+        } else {
+            Err(rejection(&outcome))
+        };
+        *self.outcome.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
+        verdict
+    }
+
+    fn errors(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Vec<SslError> {
+        let chain: Result<Vec<SslCertificate>, _> = std::iter::once(end_entity)
+            .chain(intermediates)
+            .map(|der| SslCertificate::from_der(der.as_ref()))
+            .collect();
+        let chain =
+            match chain {
+                Ok(chain) => chain,
+                Err(e) => {
+                    return vec![SslError::new(SslErrorCode::UnspecifiedError).with_detail(
+                        format!("the peer sent a certificate that cannot be read: {e}"),
+                    )]
+                }
+            };
+        if self.policy.effective_mode() == PeerVerifyMode::VerifyNone {
+            // Qt collects no chain errors here, but still reports a wrong name.
+            return if valid_for_peer_name(&chain[0], self.options.peer_name()) {
+                Vec::new()
+            } else {
+                vec![SslError::with_certificate(
+                    SslErrorCode::HostNameMismatch,
+                    chain[0].clone(),
+                )]
+            };
+        }
+        let options = match self.options.time_override() {
+            Some(_) => self.options.clone(),
+            None => self.options.clone().with_time(system_time(now)),
+        };
+        chain_errors(&chain, &self.anchors, &options)
+    }
+}
+
+fn system_time(now: UnixTime) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(now.as_secs())
+}
+
+/// The rustls error (and so the TLS alert) for a rejected certificate: the
+/// closest match for the first error.
+fn rejection(outcome: &VerificationOutcome) -> rustls::Error {
+    if outcome.aborted_by_handler {
+        return CertificateError::ApplicationVerificationFailure.into();
+    }
+    let Some(first) = outcome.errors.first() else {
+        return CertificateError::ApplicationVerificationFailure.into();
+    };
+    use SslErrorCode::*;
+    match first.code() {
+        NoPeerCertificate => rustls::Error::NoCertificatesPresented,
+        CertificateExpired => CertificateError::Expired.into(),
+        CertificateNotYetValid => CertificateError::NotValidYet.into(),
+        HostNameMismatch => CertificateError::NotValidForName.into(),
+        CertificateRevoked => CertificateError::Revoked.into(),
+        CertificateSignatureFailed => CertificateError::BadSignature.into(),
+        InvalidPurpose => CertificateError::InvalidPurpose.into(),
+        SelfSignedCertificate
+        | SelfSignedCertificateInChain
+        | UnableToGetIssuerCertificate
+        | UnableToGetLocalIssuerCertificate
+        | UnableToVerifyFirstCertificate
+        | CertificateUntrusted => CertificateError::UnknownIssuer.into(),
+        _ => CertificateError::ApplicationVerificationFailure.into(),
+    }
+}
+
+impl ServerCertVerifier for PeerVerifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        // The name checked is the policy's peer name, not the SNI name, which
+        // is absent for IP addresses and when SNI is disabled.
+        self.evaluate(end_entity, intermediates, now)
+            .map(|()| ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+impl ClientCertVerifier for PeerVerifier {
+    fn offer_client_auth(&self) -> bool {
+        self.policy.effective_mode() != PeerVerifyMode::VerifyNone
+    }
+
+    fn client_auth_mandatory(&self) -> bool {
+        // A missing certificate is decided by `finish_without_client_certificate`,
+        // so that it goes through the handlers and ignore rules like any error.
+        false
+    }
+
+    fn root_hint_subjects(&self) -> &[DistinguishedName] {
+        &[]
+    }
+
+    fn verify_client_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        now: UnixTime,
+    ) -> Result<ClientCertVerified, rustls::Error> {
+        self.evaluate(end_entity, intermediates, now)
+            .map(|()| ClientCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Whole handshakes between in-memory rustls peers, one of them (or
+    //! both) verifying with a `PeerVerifier`.
+
+    use super::*;
+    use crate::error::SslErrorCode::*;
+    use crate::ssl::SslMode;
+    use crate::verify::policy::{IgnoreRule, PeerVerifyDecision, SslErrorsDecision};
+    use crate::verify::Purpose;
+    use rustls::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
+    use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+
+    use crate::test_pki::{Identity, LeafSpec};
+
+    /// Which side a handshake failed on.
+    #[derive(Debug, PartialEq)]
+    enum Failed {
+        Client,
+        Server,
+    }
+
+    fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+        Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+    }
+
+    fn chain_and_key(
+        identity: &Identity,
+        intermediates: &[&Identity],
+    ) -> (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>) {
+        let chain = std::iter::once(identity)
+            .chain(intermediates.iter().copied())
+            .map(|i| CertificateDer::from(i.der()))
+            .collect();
+        (
+            chain,
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(identity.key_der())),
+        )
+    }
+
+    fn verifier(policy: VerificationPolicy, options: VerifyOptions) -> Arc<PeerVerifier> {
+        let anchors = Arc::new(TrustAnchors::new(options.roots()));
+        Arc::new(PeerVerifier::new(policy, options, anchors))
+    }
+
+    fn client_policy(mode: PeerVerifyMode) -> VerificationPolicy {
+        VerificationPolicy {
+            side: SslMode::SslClientMode,
+            mode,
+            ..VerificationPolicy::default()
+        }
+    }
+
+    fn server_policy(mode: PeerVerifyMode) -> VerificationPolicy {
+        VerificationPolicy {
+            side: SslMode::SslServerMode,
+            mode,
+            ..VerificationPolicy::default()
+        }
+    }
+
+    fn client_config(
+        verifier: Arc<PeerVerifier>,
+        identity: Option<&Identity>,
+        tls12_only: bool,
+    ) -> Arc<ClientConfig> {
+        let versions: &[&rustls::SupportedProtocolVersion] = if tls12_only {
+            &[&rustls::version::TLS12]
+        } else {
+            rustls::DEFAULT_VERSIONS
+        };
+        let builder = ClientConfig::builder_with_provider(provider())
+            .with_protocol_versions(versions)
+            .unwrap()
+            .dangerous()
+            .with_custom_certificate_verifier(verifier);
+        Arc::new(match identity {
+            Some(identity) => {
+                let (chain, key) = chain_and_key(identity, &[]);
+                builder.with_client_auth_cert(chain, key).unwrap()
+            }
+            None => builder.with_no_client_auth(),
+        })
+    }
+
+    fn server_config(
+        client_verifier: Option<Arc<PeerVerifier>>,
+        identity: &Identity,
+        intermediates: &[&Identity],
+    ) -> Arc<ServerConfig> {
+        let builder = ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap();
+        let builder = match client_verifier {
+            Some(verifier) => builder.with_client_cert_verifier(verifier),
+            None => builder.with_no_client_auth(),
+        };
+        let (chain, key) = chain_and_key(identity, intermediates);
+        Arc::new(builder.with_single_cert(chain, key).unwrap())
+    }
+
+    /// Runs the handshake to completion or to the first error.
+    fn handshake(
+        client: &mut ClientConnection,
+        server: &mut ServerConnection,
+    ) -> Result<(), Failed> {
+        let mut wire = Vec::new();
+        for _ in 0..20 {
+            wire.clear();
+            while client.wants_write() {
+                client.write_tls(&mut wire).unwrap();
+            }
+            if !wire.is_empty() {
+                server.read_tls(&mut wire.as_slice()).unwrap();
+                server.process_new_packets().map_err(|_| Failed::Server)?;
+            }
+            wire.clear();
+            while server.wants_write() {
+                server.write_tls(&mut wire).unwrap();
+            }
+            if !wire.is_empty() {
+                client.read_tls(&mut wire.as_slice()).unwrap();
+                client.process_new_packets().map_err(|_| Failed::Client)?;
+            }
+            if !client.is_handshaking() && !server.is_handshaking() {
+                return Ok(());
+            }
+        }
+        panic!("the handshake made no progress");
+    }
+
+    struct Pki {
+        root: Identity,
+        server: Identity,
+        client: Identity,
+    }
+
+    fn pki() -> Pki {
+        let root = Identity::new("Adapter Root");
+        let server = root.leaf(&LeafSpec {
+            common_name: "server.test",
+            dns: &["server.test"],
+            ..LeafSpec::default()
+        });
+        let client = root.leaf(&LeafSpec {
+            common_name: "client",
+            client_auth_only: true,
+            ..LeafSpec::default()
+        });
+        Pki {
+            root,
+            server,
+            client,
+        }
+    }
+
+    /// A client verifying `server` (sent with `intermediates`) for `name`.
+    fn connect(
+        policy: VerificationPolicy,
+        options: VerifyOptions,
+        server: &Identity,
+        intermediates: &[&Identity],
+    ) -> (Result<(), Failed>, Option<VerificationOutcome>) {
+        let verifier = verifier(policy, options);
+        let mut client = ClientConnection::new(
+            client_config(verifier.clone(), None, false),
+            ServerName::try_from("server.test").unwrap(),
+        )
+        .unwrap();
+        let mut server = ServerConnection::new(server_config(None, server, intermediates)).unwrap();
+        (handshake(&mut client, &mut server), verifier.outcome())
+    }
+
+    fn codes(outcome: &VerificationOutcome) -> Vec<SslErrorCode> {
+        outcome.errors.iter().map(SslError::code).collect()
+    }
+
+    #[test]
+    fn a_valid_server_is_accepted_with_no_errors() {
+        let p = pki();
+        let options = VerifyOptions::new(vec![p.root.certificate()]).with_peer_name("server.test");
+        let (result, outcome) = connect(
+            client_policy(PeerVerifyMode::AutoVerifyPeer),
+            options,
+            &p.server,
+            &[],
+        );
+        assert_eq!(result, Ok(()));
+        let outcome = outcome.unwrap();
+        assert!(outcome.accepted && outcome.errors.is_empty());
+    }
+
+    #[test]
+    fn a_wrong_name_aborts_unless_that_exact_error_is_ignored() {
+        let p = pki();
+        let options = VerifyOptions::new(vec![p.root.certificate()]).with_peer_name("other.test");
+        let (result, outcome) = connect(
+            client_policy(PeerVerifyMode::VerifyPeer),
+            options.clone(),
+            &p.server,
+            &[],
+        );
+        assert_eq!(result, Err(Failed::Client));
+        let outcome = outcome.unwrap();
+        assert!(!outcome.accepted);
+        assert_eq!(
+            outcome.errors,
+            [SslError::with_certificate(
+                HostNameMismatch,
+                p.server.certificate()
+            )]
+        );
+
+        let mut bound = client_policy(PeerVerifyMode::VerifyPeer);
+        bound.ignore = IgnoreRule::Listed(vec![SslError::with_certificate(
+            HostNameMismatch,
+            p.server.certificate(),
+        )]);
+        let (result, outcome) = connect(bound, options.clone(), &p.server, &[]);
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            codes(&outcome.unwrap()),
+            [HostNameMismatch],
+            "ignored errors stay readable"
+        );
+
+        let elsewhere = p.root.leaf(&LeafSpec {
+            common_name: "server.test",
+            dns: &["server.test"],
+            ..LeafSpec::default()
+        });
+        let mut wrong_certificate = client_policy(PeerVerifyMode::VerifyPeer);
+        wrong_certificate.ignore = IgnoreRule::Listed(vec![SslError::with_certificate(
+            HostNameMismatch,
+            elsewhere.certificate(),
+        )]);
+        let (result, _) = connect(wrong_certificate, options.clone(), &p.server, &[]);
+        assert_eq!(
+            result,
+            Err(Failed::Client),
+            "an ignore bound to another certificate does not apply"
+        );
+
+        let mut everything = client_policy(PeerVerifyMode::VerifyPeer);
+        everything.ignore = IgnoreRule::Everything;
+        assert_eq!(connect(everything, options, &p.server, &[]).0, Ok(()));
+    }
+
+    #[test]
+    fn query_peer_reports_but_never_aborts() {
+        let p = pki();
+        let stranger = Identity::self_signed(&LeafSpec {
+            common_name: "server.test",
+            dns: &["server.test"],
+            ..LeafSpec::default()
+        });
+        let options = VerifyOptions::new(vec![p.root.certificate()]).with_peer_name("server.test");
+        let (result, outcome) = connect(
+            client_policy(PeerVerifyMode::QueryPeer),
+            options,
+            &stranger,
+            &[],
+        );
+        assert_eq!(result, Ok(()));
+        let outcome = outcome.unwrap();
+        assert!(outcome.accepted);
+        assert!(
+            !outcome.errors.is_empty(),
+            "the untrusted self-signed server is reported"
+        );
+    }
+
+    #[test]
+    fn verify_none_collects_no_chain_errors_but_reports_the_name() {
+        let stranger = Identity::self_signed(&LeafSpec {
+            common_name: "server.test",
+            dns: &["server.test"],
+            ..LeafSpec::default()
+        });
+        let right = VerifyOptions::new(Vec::new()).with_peer_name("server.test");
+        let (result, outcome) = connect(
+            client_policy(PeerVerifyMode::VerifyNone),
+            right,
+            &stranger,
+            &[],
+        );
+        assert_eq!(result, Ok(()));
+        assert!(outcome.unwrap().errors.is_empty());
+
+        let wrong = VerifyOptions::new(Vec::new()).with_peer_name("elsewhere.test");
+        let (result, outcome) = connect(
+            client_policy(PeerVerifyMode::VerifyNone),
+            wrong,
+            &stranger,
+            &[],
+        );
+        assert_eq!(result, Ok(()), "never fatal");
+        assert_eq!(codes(&outcome.unwrap()), [HostNameMismatch]);
+    }
+
+    #[test]
+    fn handlers_decide_inside_the_handshake() {
+        let p = pki();
+        let options = VerifyOptions::new(vec![p.root.certificate()]).with_peer_name("other.test");
+
+        let mut aborting = client_policy(PeerVerifyMode::QueryPeer);
+        aborting.on_peer_verify_error = Some(Arc::new(|_| PeerVerifyDecision::Abort));
+        let (result, outcome) = connect(aborting, options.clone(), &p.server, &[]);
+        assert_eq!(result, Err(Failed::Client));
+        assert!(outcome.unwrap().aborted_by_handler);
+
+        let mut ignoring = client_policy(PeerVerifyMode::VerifyPeer);
+        ignoring.on_ssl_errors = Some(Arc::new(|errors: &[SslError]| {
+            SslErrorsDecision::Ignore(errors.to_vec())
+        }));
+        assert_eq!(connect(ignoring, options, &p.server, &[]).0, Ok(()));
+    }
+
+    #[test]
+    fn peer_verify_depth_counts_the_whole_path() {
+        let p = pki();
+        let intermediate = p.root.intermediate("Adapter Intermediate");
+        let server = intermediate.leaf(&LeafSpec {
+            common_name: "server.test",
+            dns: &["server.test"],
+            ..LeafSpec::default()
+        });
+        let options = VerifyOptions::new(vec![p.root.certificate()]).with_peer_name("server.test");
+        let at_limit = options.clone().with_max_depth(3);
+        assert_eq!(
+            connect(
+                client_policy(PeerVerifyMode::VerifyPeer),
+                at_limit,
+                &server,
+                &[&intermediate]
+            )
+            .0,
+            Ok(())
+        );
+        let too_deep = options.with_max_depth(2);
+        let (result, outcome) = connect(
+            client_policy(PeerVerifyMode::VerifyPeer),
+            too_deep,
+            &server,
+            &[&intermediate],
+        );
+        assert_eq!(result, Err(Failed::Client));
+        assert_eq!(codes(&outcome.unwrap()), [UnspecifiedError]);
+    }
+
+    #[test]
+    fn tls12_signatures_are_checked_too() {
+        let p = pki();
+        let options = VerifyOptions::new(vec![p.root.certificate()]).with_peer_name("server.test");
+        let verifier = verifier(client_policy(PeerVerifyMode::VerifyPeer), options);
+        let mut client = ClientConnection::new(
+            client_config(verifier.clone(), None, true),
+            ServerName::try_from("server.test").unwrap(),
+        )
+        .unwrap();
+        let mut server = ServerConnection::new(server_config(None, &p.server, &[])).unwrap();
+        assert_eq!(handshake(&mut client, &mut server), Ok(()));
+        assert_eq!(
+            client.protocol_version(),
+            Some(rustls::ProtocolVersion::TLSv1_2)
+        );
+        assert!(verifier.outcome().unwrap().accepted);
+    }
+
+    /// A server verifying clients with `policy`; the client sends `identity` if any.
+    fn serve(
+        policy: VerificationPolicy,
+        roots: Vec<SslCertificate>,
+        identity: Option<&Identity>,
+    ) -> (Result<(), Failed>, Arc<PeerVerifier>, ServerConnection) {
+        let p = pki();
+        let options = VerifyOptions::new(roots).with_purpose(Purpose::ClientAuth);
+        let server_verifier = verifier(policy, options);
+        let trusting_client = verifier(
+            client_policy(PeerVerifyMode::VerifyNone),
+            VerifyOptions::new(Vec::new()),
+        );
+        let mut client = ClientConnection::new(
+            client_config(trusting_client, identity, false),
+            ServerName::try_from("server.test").unwrap(),
+        )
+        .unwrap();
+        let mut server =
+            ServerConnection::new(server_config(Some(server_verifier.clone()), &p.server, &[]))
+                .unwrap();
+        (handshake(&mut client, &mut server), server_verifier, server)
+    }
+
+    #[test]
+    fn servers_request_and_verify_client_certificates_by_mode() {
+        let p = pki();
+        let roots = vec![p.root.certificate()];
+
+        let (result, verifier, server) = serve(
+            server_policy(PeerVerifyMode::VerifyPeer),
+            roots.clone(),
+            Some(&p.client),
+        );
+        assert_eq!(result, Ok(()));
+        assert!(verifier.outcome().unwrap().errors.is_empty());
+        assert!(server.peer_certificates().is_some());
+
+        let outsider = Identity::new("Other Root").leaf(&LeafSpec {
+            common_name: "outsider",
+            client_auth_only: true,
+            ..LeafSpec::default()
+        });
+        let (result, verifier, _) = serve(
+            server_policy(PeerVerifyMode::VerifyPeer),
+            roots.clone(),
+            Some(&outsider),
+        );
+        assert_eq!(result, Err(Failed::Server));
+        assert!(!verifier.outcome().unwrap().errors.is_empty());
+
+        let (result, verifier, server) = serve(
+            server_policy(PeerVerifyMode::AutoVerifyPeer),
+            roots.clone(),
+            Some(&outsider),
+        );
+        assert_eq!(result, Ok(()), "AutoVerifyPeer means QueryPeer on a server");
+        assert!(!verifier.outcome().unwrap().errors.is_empty());
+        assert!(server.peer_certificates().is_some());
+
+        let (result, verifier, server) = serve(
+            server_policy(PeerVerifyMode::VerifyNone),
+            roots,
+            Some(&p.client),
+        );
+        assert_eq!(result, Ok(()));
+        assert!(
+            server.peer_certificates().is_none(),
+            "VerifyNone asks for no certificate"
+        );
+        assert!(verifier.outcome().is_none());
+    }
+
+    #[test]
+    fn a_missing_client_certificate_is_decided_like_any_error() {
+        let roots = vec![pki().root.certificate()];
+        let (result, verifier, server) = serve(
+            server_policy(PeerVerifyMode::VerifyPeer),
+            roots.clone(),
+            None,
+        );
+        assert_eq!(
+            result,
+            Ok(()),
+            "rustls completes; the socket decides before any data flows"
+        );
+        assert!(server.peer_certificates().is_none());
+        assert!(matches!(
+            verifier.finish_without_client_certificate(),
+            Err(rustls::Error::NoCertificatesPresented)
+        ));
+        assert_eq!(codes(&verifier.outcome().unwrap()), [NoPeerCertificate]);
+
+        let mut tolerant = server_policy(PeerVerifyMode::VerifyPeer);
+        tolerant.ignore = IgnoreRule::Listed(vec![SslError::new(NoPeerCertificate)]);
+        let (_, verifier, _) = serve(tolerant, roots.clone(), None);
+        assert!(verifier.finish_without_client_certificate().is_ok());
+
+        let (_, verifier, _) = serve(server_policy(PeerVerifyMode::QueryPeer), roots, None);
+        assert!(verifier.finish_without_client_certificate().is_ok());
+        assert!(verifier.outcome().unwrap().errors.is_empty());
+    }
+}
