@@ -101,6 +101,30 @@
 //! when code and certificate are equal, which is what lets an ignore list
 //! bind to one certificate.
 //!
+//! [`verify_chain`] gives the list for a chain offline; it is empty when
+//! the chain is acceptable. rustls-webpki decides whether the chain is
+//! trusted, and the list says why not in Qt's terms:
+//!
+//! ```
+//! use sslsocket::{verify_chain, SslErrorCode, VerifyOptions};
+//! # use sslsocket::SslCertificate;
+//! # let ca_key = rcgen::KeyPair::generate().unwrap();
+//! # let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+//! # ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+//! # let root = SslCertificate::from_der(ca_params.self_signed(&ca_key).unwrap().der()).unwrap();
+//! # let issuer = rcgen::Issuer::new(ca_params, &ca_key);
+//! # let leaf_key = rcgen::KeyPair::generate().unwrap();
+//! # let leaf_params = rcgen::CertificateParams::new(vec!["www.example.test".to_string()]).unwrap();
+//! # let leaf = SslCertificate::from_der(leaf_params.signed_by(&leaf_key, &issuer).unwrap().der()).unwrap();
+//! let options = VerifyOptions::new(vec![root]);
+//! assert!(verify_chain(&[leaf.clone()], &options.clone().with_peer_name("www.example.test")).is_empty());
+//!
+//! let errors = verify_chain(&[leaf.clone()], &options.with_peer_name("mail.example.test"));
+//! assert_eq!(errors.len(), 1);
+//! assert_eq!(errors[0].code(), SslErrorCode::HostNameMismatch);
+//! assert_eq!(errors[0].certificate(), Some(&leaf));
+//! ```
+//!
 //! ```
 //! use sslsocket::{SslError, SslErrorCode};
 //!
