@@ -219,6 +219,25 @@ impl SslCipher {
     }
 }
 
+impl SslCipher {
+    /// The rustls suite for this cipher, from the crate's provider.
+    pub(crate) fn rustls_suite(&self) -> rustls::SupportedCipherSuite {
+        rustls::crypto::aws_lc_rs::ALL_CIPHER_SUITES
+            .iter()
+            .copied()
+            .find(|s| s.suite() == self.info.suite)
+            .expect("the cipher table lists only suites of the aws-lc-rs provider")
+    }
+
+    /// The cipher for a suite rustls negotiated; `None` if the table lacks it.
+    pub(crate) fn from_suite(suite: CipherSuite) -> Option<SslCipher> {
+        CIPHERS
+            .iter()
+            .find(|c| c.suite == suite)
+            .map(|info| SslCipher { info })
+    }
+}
+
 impl fmt::Debug for SslCipher {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "SslCipher({})", self.info.name)

@@ -327,6 +327,51 @@ pub enum Error {
     /// The configured protocol cannot be negotiated (SSLv2, SSLv3, TLS 1.0,
     /// TLS 1.1, DTLS), so no handshake is attempted.
     UnsupportedProtocol(SslProtocol),
+    /// None of the configured ciphers can be used with the configured protocol.
+    NoUsableCipher {
+        /// The configured protocol.
+        protocol: SslProtocol,
+    },
+    /// An operation was asked of a socket in a state that does not allow it
+    /// (e.g. starting encryption on an unconnected socket).
+    InvalidState {
+        /// What was asked.
+        operation: &'static str,
+        /// Why it cannot be done now.
+        reason: String,
+    },
+    /// The host name could not be resolved.
+    HostNotFound {
+        /// The name looked up.
+        host: String,
+        /// What the resolver said, if anything.
+        source: Option<io::Error>,
+    },
+    /// No connection could be made to any address of the host.
+    ConnectFailed {
+        /// The host and port connected to.
+        target: String,
+        /// The error for the last address tried.
+        source: io::Error,
+    },
+    /// The operation did not finish in the time given.
+    Timeout {
+        /// What was being waited for.
+        operation: &'static str,
+    },
+    /// The peer closed the connection before the operation could finish
+    /// (e.g. in the middle of the handshake).
+    RemoteHostClosed,
+    /// The peer's certificate was rejected: the list says why, in Qt's terms
+    /// (none of the errors was ignored, or a handler aborted).
+    VerificationFailed {
+        /// Every error found in the peer's certificate chain.
+        errors: Vec<SslError>,
+    },
+    /// The TLS handshake failed for a reason other than the peer's
+    /// certificate: no common protocol or cipher, an alert from the peer, a
+    /// peer that does not speak TLS.
+    HandshakeFailed(rustls::Error),
     /// The TLS library rejected the configuration or the connection.
     Tls(rustls::Error),
 }
@@ -390,6 +435,26 @@ impl fmt::Display for Error {
                 "unsupported protocol {protocol}: only TLS 1.2 and TLS 1.3 can be negotiated \
                  (SSL 2/3 and TLS 1.0/1.1 are insecure and refused)"
             ),
+            Error::NoUsableCipher { protocol } => write!(
+                f,
+                "none of the configured ciphers can be used with {protocol}; add ciphers of that protocol version"
+            ),
+            Error::InvalidState { operation, reason } => write!(f, "cannot {operation}: {reason}"),
+            Error::HostNotFound { host, source } => match source {
+                Some(e) => write!(f, "host {host} not found: {e}"),
+                None => write!(f, "host {host} not found"),
+            },
+            Error::ConnectFailed { target, source } => write!(f, "cannot connect to {target}: {source}"),
+            Error::Timeout { operation } => write!(f, "timed out while {operation}"),
+            Error::RemoteHostClosed => f.write_str("the remote host closed the connection"),
+            Error::VerificationFailed { errors } => {
+                f.write_str("the peer's certificate was rejected")?;
+                for (n, e) in errors.iter().enumerate() {
+                    write!(f, "{} {} ({})", if n == 0 { ":" } else { ";" }, e, e.code())?;
+                }
+                Ok(())
+            }
+            Error::HandshakeFailed(e) => write!(f, "the TLS handshake failed: {e}"),
             Error::Tls(e) => write!(f, "TLS error: {e}"),
         }
     }
@@ -400,7 +465,11 @@ impl std::error::Error for Error {
         match self {
             Error::File { source, .. } => Some(source),
             Error::Io(e) => Some(e),
-            Error::Tls(e) => Some(e),
+            Error::Tls(e) | Error::HandshakeFailed(e) => Some(e),
+            Error::HostNotFound {
+                source: Some(e), ..
+            }
+            | Error::ConnectFailed { source: e, .. } => Some(e),
             _ => None,
         }
     }

@@ -153,9 +153,14 @@ pub mod certificate;
 pub mod cipher;
 pub mod configuration;
 pub mod error;
+pub mod event;
 pub mod key;
 mod pem;
+mod session;
+pub mod socket;
 pub mod ssl;
+pub mod state;
+mod tls_context;
 pub mod verify;
 
 pub use certificate::{
@@ -165,9 +170,13 @@ pub use certificate::{
 pub use cipher::SslCipher;
 pub use configuration::SslConfiguration;
 pub use error::{Error, Result, SslError, SslErrorCode};
+pub use event::Event;
 pub use key::SslKey;
+pub use session::Counters;
+pub use socket::{SslSocket, Transport};
 pub use ssl::{
     AlertLevel, AlertType, AlternativeNameEntryType, EncodingFormat, KeyAlgorithm, KeyType,
     PeerVerifyMode, SslMode, SslOption, SslOptions, SslProtocol, TlsVersion,
 };
+pub use state::{SocketError, SocketState};
 pub use verify::{verify_chain, Purpose, VerifyOptions};

@@ -66,14 +66,21 @@ impl PeerName {
     /// (ASCII, no trailing dot), or `None` for an address (SNI never carries
     /// one) and for a name rustls cannot send (e.g. a label longer than 63
     /// characters).
-    // For the socket's client configuration, which is still being written.
-    #[allow(dead_code)]
     pub(crate) fn sni_name(&self) -> Option<ServerName<'static>> {
         match self {
             PeerName::Dns(name) => DnsName::try_from(name.clone())
                 .ok()
                 .map(ServerName::DnsName),
             PeerName::Ip(_) => None,
+        }
+    }
+
+    /// The name rustls connects by: the SNI name, or the address (for which
+    /// rustls sends no SNI).
+    pub(crate) fn server_name(&self) -> Option<ServerName<'static>> {
+        match self {
+            PeerName::Ip(ip) => Some(ServerName::IpAddress((*ip).into())),
+            PeerName::Dns(_) => self.sni_name(),
         }
     }
 }

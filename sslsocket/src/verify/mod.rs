@@ -14,9 +14,6 @@
 //!   two things webpki does not: the subject CN of a certificate without DNS
 //!   names, and a wildcard at the end of the first label (`www*.example.com`).
 
-// The socket's handshake (issue 4) is the adapter's user; until it lands the
-// adapter is exercised by its in-memory handshake tests only.
-#[cfg_attr(not(test), allow(dead_code))]
 mod adapter;
 mod diagnostics;
 mod hostname;
@@ -29,6 +26,7 @@ use crate::certificate::{ExtensionValue, SslCertificate};
 use crate::configuration::SslConfiguration;
 use crate::error::{SslError, SslErrorCode};
 
+pub(crate) use adapter::PeerVerifier;
 pub(crate) use hostname::PeerName;
 pub use policy::{
     IgnoreRule, PeerVerifyDecision, PeerVerifyErrorHandler, SslErrorsDecision, SslErrorsHandler,

@@ -1,0 +1,1202 @@
+//! The blocking socket (`QSslSocket`).
+//!
+//! Qt's model is kept: the start calls (`connect_to_host_encrypted`,
+//! `start_client_encryption`, ...) return at once, and the `wait_for_*`
+//! calls drive the network until their condition holds or their timeout
+//! runs out. Data written before the handshake completes is queued and sent
+//! encrypted afterwards. The socket also implements [`std::io::Read`] and
+//! [`std::io::Write`], which drive the network as needed.
+
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use crate::certificate::{PatternSyntax, SslCertificate};
+use crate::cipher::SslCipher;
+use crate::configuration::SslConfiguration;
+use crate::error::{Error, Result, SslError};
+use crate::event::Event;
+use crate::key::SslKey;
+use crate::session::{Counters, Session};
+use crate::ssl::{EncodingFormat, KeyAlgorithm, PeerVerifyMode, SslMode, SslProtocol};
+use crate::state::{SocketError, SocketState};
+use crate::tls_context::TlsContext;
+use crate::verify::{
+    IgnoreRule, PeerName, PeerVerifier, PeerVerifyErrorHandler, Purpose, SslErrorsHandler,
+    VerificationPolicy, VerifyOptions,
+};
+
+/// Qt's default for the `waitFor*` functions.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+
+/// What a blocking [`SslSocket`] needs from its transport: a byte stream
+/// with timeouts and a way to close it. Implemented for [`TcpStream`];
+/// implement it for an in-memory pipe to test without the network.
+pub trait Transport: Read + Write {
+    /// Bounds how long a read may block; `None` blocks without limit.
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()>;
+    /// Bounds how long a write may block; `None` blocks without limit.
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()>;
+    /// Closes both directions.
+    fn shutdown(&mut self) -> io::Result<()>;
+
+    /// Opens a connection to `host:port` within `timeout` (`None`: no
+    /// limit). Transports that cannot connect by themselves (an in-memory
+    /// pipe) keep the default, which refuses; sockets over them are made
+    /// with [`SslSocket::from_stream`].
+    fn connect(host: &str, port: u16, timeout: Option<Duration>) -> Result<Self>
+    where
+        Self: Sized,
+    {
+        let _ = (host, port, timeout);
+        Err(Error::InvalidState {
+            operation: "connect",
+            reason:
+                "this transport cannot open connections; create the socket from a connected stream"
+                    .into(),
+        })
+    }
+}
+
+impl Transport for TcpStream {
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_read_timeout(self, timeout.map(at_least_a_millisecond))
+    }
+
+    fn set_write_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_write_timeout(self, timeout.map(at_least_a_millisecond))
+    }
+
+    fn shutdown(&mut self) -> io::Result<()> {
+        match TcpStream::shutdown(self, Shutdown::Both) {
+            Err(e) if e.kind() == io::ErrorKind::NotConnected => Ok(()),
+            other => other,
+        }
+    }
+
+    fn connect(host: &str, port: u16, timeout: Option<Duration>) -> Result<TcpStream> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let addresses = resolve(host, port, deadline)?;
+        let mut last = io::Error::new(io::ErrorKind::NotFound, "the name has no address");
+        for address in addresses {
+            let attempt = match remaining(deadline) {
+                Some(Some(left)) => {
+                    TcpStream::connect_timeout(&address, at_least_a_millisecond(left))
+                }
+                Some(None) => TcpStream::connect(address),
+                None => {
+                    return Err(Error::Timeout {
+                        operation: "connecting",
+                    })
+                }
+            };
+            match attempt {
+                Ok(stream) => {
+                    // Requests and replies are small and latency matters more
+                    // than packet count; TLS records are already batched.
+                    let _ = stream.set_nodelay(true);
+                    return Ok(stream);
+                }
+                Err(e) => last = e,
+            }
+        }
+        if last.kind() == io::ErrorKind::TimedOut && deadline.is_some_and(|d| Instant::now() >= d) {
+            return Err(Error::Timeout {
+                operation: "connecting",
+            });
+        }
+        Err(Error::ConnectFailed {
+            target: format!("{host}:{port}"),
+            source: last,
+        })
+    }
+}
+
+/// The OS refuses a zero timeout; a deadline that has just passed still
+/// gets one last short read.
+fn at_least_a_millisecond(timeout: Duration) -> Duration {
+    timeout.max(Duration::from_millis(1))
+}
+
+/// A connection to make when the socket is next driven.
+#[derive(Debug, Clone)]
+struct Target {
+    host: String,
+    port: u16,
+    encrypt: bool,
+}
+
+/// A TLS socket for clients and servers (`QSslSocket`), blocking, over any
+/// [`Transport`] (a [`TcpStream`] by default).
+///
+/// ```no_run
+/// use std::io::{Read, Write};
+/// use std::time::Duration;
+/// use sslsocket::SslSocket;
+///
+/// let mut socket = SslSocket::new();
+/// socket.connect_to_host_encrypted("example.com", 443);
+/// socket.wait_for_encrypted(Some(Duration::from_secs(10)))?;
+/// socket.write_all(b"GET / HTTP/1.0\r\nHost: example.com\r\n\r\n")?;
+/// let mut page = String::new();
+/// socket.read_to_string(&mut page)?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct SslSocket<S = TcpStream> {
+    stream: Option<S>,
+    state: SocketState,
+    target: Option<Target>,
+    session: Session,
+    configuration: SslConfiguration,
+    host_name: Option<String>,
+    ignore: IgnoreRule,
+    on_peer_verify_error: Option<PeerVerifyErrorHandler>,
+    on_ssl_errors: Option<SslErrorsHandler>,
+    error: Option<(SocketError, String)>,
+    read_timeout: Option<Duration>,
+    /// Data written while an encrypted connection is still being set up;
+    /// it goes to TLS when the handshake starts.
+    early_writes: Vec<u8>,
+}
+
+impl<S> std::fmt::Debug for SslSocket<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SslSocket")
+            .field("state", &self.state)
+            .field("mode", &self.session.mode())
+            .field("encrypted", &self.session.is_encrypted())
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SslSocket<TcpStream> {
+    /// An unconnected socket with a copy of the default configuration.
+    pub fn new() -> SslSocket<TcpStream> {
+        SslSocket::with_stream(None, SocketState::UnconnectedState)
+    }
+
+    /// Takes over a connected socket from its file descriptor
+    /// (`setSocketDescriptor`); the socket is then connected, in plain mode.
+    pub fn set_socket_descriptor(&mut self, descriptor: OwnedFd) -> Result<()> {
+        if self.state != SocketState::UnconnectedState {
+            return Err(Error::InvalidState {
+                operation: "set the socket descriptor",
+                reason: "the socket is already in use".into(),
+            });
+        }
+        self.stream = Some(TcpStream::from(descriptor));
+        self.set_state(SocketState::ConnectedState);
+        self.session.push_event(Event::Connected);
+        Ok(())
+    }
+
+    /// The address of the peer, when connected.
+    pub fn peer_address(&self) -> Option<SocketAddr> {
+        self.stream.as_ref()?.peer_addr().ok()
+    }
+
+    /// The local address, when connected.
+    pub fn local_address(&self) -> Option<SocketAddr> {
+        self.stream.as_ref()?.local_addr().ok()
+    }
+}
+
+impl Default for SslSocket<TcpStream> {
+    fn default() -> Self {
+        SslSocket::new()
+    }
+}
+
+/// Looks `host` up on a helper thread, so that the caller's deadline bounds
+/// the wait even when the resolver is slow.
+fn resolve(host: &str, port: u16, deadline: Option<Instant>) -> Result<Vec<SocketAddr>> {
+    if let Ok(ip) = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<std::net::IpAddr>()
+    {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    let (sender, receiver) = mpsc::channel();
+    let name = (host.to_owned(), port);
+    std::thread::spawn(move || {
+        let _ = sender.send(name.to_socket_addrs().map(Vec::from_iter));
+    });
+    let answer = match remaining(deadline) {
+        None => {
+            return Err(Error::Timeout {
+                operation: "looking up the host name",
+            })
+        }
+        Some(None) => receiver.recv().map_err(|_| None),
+        Some(Some(left)) => receiver.recv_timeout(left).map_err(|e| match e {
+            mpsc::RecvTimeoutError::Timeout => Some(Error::Timeout {
+                operation: "looking up the host name",
+            }),
+            mpsc::RecvTimeoutError::Disconnected => None,
+        }),
+    };
+    match answer {
+        Ok(Ok(addresses)) if !addresses.is_empty() => Ok(addresses),
+        Ok(Ok(_)) => Err(Error::HostNotFound {
+            host: host.to_owned(),
+            source: None,
+        }),
+        Ok(Err(e)) => Err(Error::HostNotFound {
+            host: host.to_owned(),
+            source: Some(e),
+        }),
+        Err(Some(timeout)) => Err(timeout),
+        Err(None) => Err(Error::HostNotFound {
+            host: host.to_owned(),
+            source: None,
+        }),
+    }
+}
+
+/// `None` when the deadline has passed, `Some(None)` when there is none.
+fn remaining(deadline: Option<Instant>) -> Option<Option<Duration>> {
+    match deadline {
+        None => Some(None),
+        Some(deadline) => deadline
+            .checked_duration_since(Instant::now())
+            .filter(|d| !d.is_zero())
+            .map(Some),
+    }
+}
+
+impl<S: Transport> SslSocket<S> {
+    /// A socket over an already connected `stream`, in plain mode: call
+    /// [`start_client_encryption`](Self::start_client_encryption) or
+    /// [`start_server_encryption`](Self::start_server_encryption) next.
+    pub fn from_stream(stream: S) -> SslSocket<S> {
+        let mut socket = SslSocket::with_stream(Some(stream), SocketState::ConnectedState);
+        socket.session.push_event(Event::Connected);
+        socket
+    }
+
+    /// Gives the transport back, dropping the TLS state.
+    pub fn into_inner(self) -> Option<S> {
+        self.stream
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> Option<&S> {
+        self.stream.as_ref()
+    }
+}
+
+impl<S> SslSocket<S> {
+    fn with_stream(stream: Option<S>, state: SocketState) -> SslSocket<S> {
+        SslSocket {
+            stream,
+            state,
+            target: None,
+            session: Session::default(),
+            configuration: SslConfiguration::new(),
+            host_name: None,
+            ignore: IgnoreRule::Nothing,
+            on_peer_verify_error: None,
+            on_ssl_errors: None,
+            error: None,
+            read_timeout: None,
+            early_writes: Vec::new(),
+        }
+    }
+
+    fn set_state(&mut self, state: SocketState) {
+        if self.state != state {
+            self.state = state;
+            self.session.push_event(Event::StateChanged(state));
+        }
+    }
+
+    /// Keeps `error` as the socket's last error and returns it.
+    fn record(&mut self, error: Error) -> Error {
+        self.error = Some((SocketError::of(&error), error.to_string()));
+        error
+    }
+
+    /// Qt prints a warning and does nothing for misplaced calls; here the
+    /// reason is kept as the socket's error.
+    fn warn(&mut self, operation: &'static str, reason: &str) {
+        let _ = self.record(Error::InvalidState {
+            operation,
+            reason: reason.to_owned(),
+        });
+    }
+
+    // --- state ---------------------------------------------------------------
+
+    /// The connection state (`state`).
+    pub fn state(&self) -> SocketState {
+        self.state
+    }
+
+    /// Plain, client or server mode (`mode`).
+    pub fn mode(&self) -> SslMode {
+        self.session.mode()
+    }
+
+    /// Whether the handshake completed and the peer was accepted (`isEncrypted`).
+    pub fn is_encrypted(&self) -> bool {
+        self.session.is_encrypted()
+    }
+
+    /// The kind of the last error, if any (`error`).
+    pub fn error(&self) -> Option<SocketError> {
+        self.error.as_ref().map(|(kind, _)| *kind)
+    }
+
+    /// The last error's message, or an empty string (`errorString`).
+    pub fn error_string(&self) -> &str {
+        self.error.as_ref().map_or("", |(_, message)| message)
+    }
+
+    /// The next notification, oldest first.
+    pub fn next_event(&mut self) -> Option<Event> {
+        self.session.next_event()
+    }
+
+    /// Byte counts in both directions, plain and encrypted.
+    pub fn counters(&self) -> Counters {
+        self.session.counters()
+    }
+
+    /// Always true: TLS is built in (`supportsSsl`).
+    pub fn supports_ssl() -> bool {
+        true
+    }
+
+    /// The TLS library's name and version, e.g. "rustls 0.23 (aws-lc-rs)"
+    /// (`sslLibraryVersionString`).
+    pub fn ssl_library_version_string() -> &'static str {
+        "rustls 0.23 (aws-lc-rs)"
+    }
+
+    // --- configuration ------------------------------------------------------
+
+    /// The socket's configuration (`sslConfiguration`).
+    pub fn ssl_configuration(&self) -> &SslConfiguration {
+        &self.configuration
+    }
+
+    /// Replaces the configuration; it applies from the next handshake
+    /// (`setSslConfiguration`).
+    pub fn set_ssl_configuration(&mut self, configuration: SslConfiguration) {
+        self.configuration = configuration;
+    }
+
+    /// The configuration, to change one setting; it applies from the next handshake.
+    pub fn ssl_configuration_mut(&mut self) -> &mut SslConfiguration {
+        &mut self.configuration
+    }
+
+    /// See [`SslConfiguration::protocol`].
+    pub fn protocol(&self) -> SslProtocol {
+        self.configuration.protocol()
+    }
+
+    /// See [`SslConfiguration::set_protocol`].
+    pub fn set_protocol(&mut self, protocol: SslProtocol) {
+        self.configuration.set_protocol(protocol);
+    }
+
+    /// See [`SslConfiguration::ciphers`].
+    pub fn ciphers(&self) -> &[SslCipher] {
+        self.configuration.ciphers()
+    }
+
+    /// See [`SslConfiguration::set_ciphers`].
+    pub fn set_ciphers(&mut self, ciphers: Vec<SslCipher>) {
+        self.configuration.set_ciphers(ciphers);
+    }
+
+    /// See [`SslConfiguration::set_cipher_list`].
+    pub fn set_cipher_list(&mut self, list: &str) -> Result<()> {
+        self.configuration.set_cipher_list(list)
+    }
+
+    /// See [`SslConfiguration::ca_certificates`].
+    pub fn ca_certificates(&self) -> Vec<SslCertificate> {
+        self.configuration.ca_certificates()
+    }
+
+    /// See [`SslConfiguration::set_ca_certificates`].
+    pub fn set_ca_certificates(&mut self, certificates: Vec<SslCertificate>) {
+        self.configuration.set_ca_certificates(certificates);
+    }
+
+    /// See [`SslConfiguration::add_ca_certificate`].
+    pub fn add_ca_certificate(&mut self, certificate: SslCertificate) {
+        self.configuration.add_ca_certificate(certificate);
+    }
+
+    /// See [`SslConfiguration::add_ca_certificates`].
+    pub fn add_ca_certificates(&mut self, certificates: impl IntoIterator<Item = SslCertificate>) {
+        self.configuration.add_ca_certificates(certificates);
+    }
+
+    /// See [`SslConfiguration::add_ca_certificates_from_path`].
+    pub fn add_ca_certificates_from_path(
+        &mut self,
+        path: &str,
+        format: EncodingFormat,
+        syntax: PatternSyntax,
+    ) -> Result<bool> {
+        self.configuration
+            .add_ca_certificates_from_path(path, format, syntax)
+    }
+
+    /// See [`SslConfiguration::local_certificate`].
+    pub fn local_certificate(&self) -> Option<&SslCertificate> {
+        self.configuration.local_certificate()
+    }
+
+    /// See [`SslConfiguration::local_certificate_chain`].
+    pub fn local_certificate_chain(&self) -> &[SslCertificate] {
+        self.configuration.local_certificate_chain()
+    }
+
+    /// See [`SslConfiguration::set_local_certificate`].
+    pub fn set_local_certificate(&mut self, certificate: SslCertificate) {
+        self.configuration.set_local_certificate(certificate);
+    }
+
+    /// See [`SslConfiguration::set_local_certificate_chain`].
+    pub fn set_local_certificate_chain(&mut self, chain: Vec<SslCertificate>) {
+        self.configuration.set_local_certificate_chain(chain);
+    }
+
+    /// See [`SslConfiguration::set_local_certificate_from_path`].
+    pub fn set_local_certificate_from_path(
+        &mut self,
+        path: impl AsRef<Path>,
+        format: EncodingFormat,
+    ) -> Result<()> {
+        self.configuration
+            .set_local_certificate_from_path(path, format)
+    }
+
+    /// See [`SslConfiguration::private_key`].
+    pub fn private_key(&self) -> Option<&SslKey> {
+        self.configuration.private_key()
+    }
+
+    /// See [`SslConfiguration::set_private_key`].
+    pub fn set_private_key(&mut self, key: SslKey) {
+        self.configuration.set_private_key(key);
+    }
+
+    /// See [`SslConfiguration::set_private_key_from_path`].
+    pub fn set_private_key_from_path(
+        &mut self,
+        path: impl AsRef<Path>,
+        algorithm: KeyAlgorithm,
+        format: EncodingFormat,
+        passphrase: Option<&[u8]>,
+    ) -> Result<()> {
+        self.configuration
+            .set_private_key_from_path(path, algorithm, format, passphrase)
+    }
+
+    /// See [`SslConfiguration::peer_verify_mode`].
+    pub fn peer_verify_mode(&self) -> PeerVerifyMode {
+        self.configuration.peer_verify_mode()
+    }
+
+    /// See [`SslConfiguration::set_peer_verify_mode`].
+    pub fn set_peer_verify_mode(&mut self, mode: PeerVerifyMode) {
+        self.configuration.set_peer_verify_mode(mode);
+    }
+
+    /// See [`SslConfiguration::peer_verify_depth`].
+    pub fn peer_verify_depth(&self) -> u32 {
+        self.configuration.peer_verify_depth()
+    }
+
+    /// See [`SslConfiguration::set_peer_verify_depth`].
+    pub fn set_peer_verify_depth(&mut self, depth: u32) {
+        self.configuration.set_peer_verify_depth(depth);
+    }
+
+    /// The name the peer's certificate is checked against: the peer verify
+    /// name if set, else the host name connected to (`peerVerifyName`).
+    pub fn peer_verify_name(&self) -> Option<&str> {
+        self.configuration
+            .peer_verify_name()
+            .or(self.host_name.as_deref())
+    }
+
+    /// Sets the name the peer's certificate is checked against and SNI
+    /// carries (`setPeerVerifyName`).
+    pub fn set_peer_verify_name(&mut self, name: &str) {
+        self.configuration
+            .set_peer_verify_name(Some(name.to_owned()));
+    }
+
+    /// See [`SslConfiguration::allowed_next_protocols`].
+    pub fn allowed_next_protocols(&self) -> &[Vec<u8>] {
+        self.configuration.allowed_next_protocols()
+    }
+
+    /// See [`SslConfiguration::set_allowed_next_protocols`].
+    pub fn set_allowed_next_protocols<I, P>(&mut self, protocols: I) -> Result<()>
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<Vec<u8>>,
+    {
+        self.configuration.set_allowed_next_protocols(protocols)
+    }
+
+    // --- verification -------------------------------------------------------
+
+    /// Lets the coming handshakes go on whatever errors the peer's
+    /// certificate has (`ignoreSslErrors()`). Prefer
+    /// [`ignore_listed_ssl_errors`](Self::ignore_listed_ssl_errors), which
+    /// keeps unexpected errors fatal.
+    pub fn ignore_ssl_errors(&mut self) {
+        self.ignore = IgnoreRule::Everything;
+    }
+
+    /// Lets the coming handshakes go on only if every error is in `errors`,
+    /// matched on code and certificate (`ignoreSslErrors(list)`). An empty
+    /// list ignores nothing.
+    pub fn ignore_listed_ssl_errors(&mut self, errors: impl IntoIterator<Item = SslError>) {
+        self.ignore = IgnoreRule::Listed(errors.into_iter().collect());
+    }
+
+    /// Calls `handler` during the handshake once per error, before the
+    /// `ssl_errors` handler; it may abort the handshake (`peerVerifyError`).
+    pub fn on_peer_verify_error(
+        &mut self,
+        handler: impl Fn(&SslError) -> crate::verify::PeerVerifyDecision + Send + Sync + 'static,
+    ) {
+        self.on_peer_verify_error = Some(Arc::new(handler));
+    }
+
+    /// Calls `handler` during the handshake once with every error, when there
+    /// is any; it may ignore some or all of them (`sslErrors`).
+    pub fn on_ssl_errors(
+        &mut self,
+        handler: impl Fn(&[SslError]) -> crate::verify::SslErrorsDecision + Send + Sync + 'static,
+    ) {
+        self.on_ssl_errors = Some(Arc::new(handler));
+    }
+
+    /// Every error found in the peer's certificate in the last handshake,
+    /// ignored or not (`sslHandshakeErrors`).
+    pub fn ssl_handshake_errors(&self) -> Vec<SslError> {
+        self.session.handshake_errors()
+    }
+
+    /// Qt 4's name for [`ssl_handshake_errors`](Self::ssl_handshake_errors) (`sslErrors`).
+    pub fn ssl_errors(&self) -> Vec<SslError> {
+        self.ssl_handshake_errors()
+    }
+
+    // --- session ------------------------------------------------------------
+
+    /// The negotiated cipher, once encrypted (`sessionCipher`).
+    pub fn session_cipher(&self) -> Option<SslCipher> {
+        self.session.session_cipher()
+    }
+
+    /// The negotiated protocol: `TlsV1_2`, `TlsV1_3`, or `UnknownProtocol`
+    /// before a handshake (`sessionProtocol`).
+    pub fn session_protocol(&self) -> SslProtocol {
+        self.session.session_protocol()
+    }
+
+    /// The peer's certificate (`peerCertificate`).
+    pub fn peer_certificate(&self) -> Option<SslCertificate> {
+        self.session.peer_certificate_chain().into_iter().next()
+    }
+
+    /// The certificates the peer sent, leaf first (`peerCertificateChain`).
+    pub fn peer_certificate_chain(&self) -> Vec<SslCertificate> {
+        self.session.peer_certificate_chain()
+    }
+
+    /// The ALPN protocol agreed on, if any (`nextNegotiatedProtocol`).
+    pub fn next_negotiated_protocol(&self) -> Option<Vec<u8>> {
+        self.session.next_negotiated_protocol()
+    }
+
+    /// Whether the last handshake resumed an earlier session.
+    pub fn is_session_resumed(&self) -> bool {
+        self.session.is_resumed()
+    }
+
+    /// Decrypted bytes ready to read (`bytesAvailable`).
+    pub fn bytes_available(&self) -> usize {
+        self.session.bytes_available()
+    }
+
+    /// Plaintext written but not yet encrypted or sent (`bytesToWrite`).
+    pub fn bytes_to_write(&self) -> usize {
+        self.early_writes.len() + self.session.bytes_to_write()
+    }
+
+    /// Ciphertext received but not yet decrypted (`encryptedBytesAvailable`).
+    /// Records are decrypted as soon as they arrive, so this is 0 between calls.
+    pub fn encrypted_bytes_available(&self) -> usize {
+        0
+    }
+
+    /// Ciphertext waiting to be written to the network (`encryptedBytesToWrite`).
+    pub fn encrypted_bytes_to_write(&mut self) -> usize {
+        self.session.encrypted_bytes_to_write()
+    }
+
+    /// Bounds the decrypted data held; reading from the network pauses while
+    /// that much is waiting. 0 means no bound (`setReadBufferSize`).
+    pub fn set_read_buffer_size(&mut self, size: usize) {
+        self.session.set_read_buffer_size(size);
+    }
+
+    /// The timeout `std::io::Read` uses when waiting for data; `None` (the
+    /// default) waits without limit.
+    pub fn set_read_timeout(&mut self, timeout: Option<Duration>) {
+        self.read_timeout = timeout;
+    }
+
+    // --- reading --------------------------------------------------------------
+
+    /// Reads what is available now, without waiting (`read`); 0 when nothing is.
+    pub fn read_available(&mut self, buf: &mut [u8]) -> usize {
+        self.session.read_plaintext(buf)
+    }
+
+    /// Copies what is available into `buf` without consuming it (`peek`).
+    pub fn peek(&mut self, buf: &mut [u8]) -> usize {
+        self.session.peek(buf)
+    }
+
+    /// Whether a whole line can be read now (`canReadLine`).
+    pub fn can_read_line(&mut self) -> bool {
+        self.session.can_read_line()
+    }
+
+    /// Reads one line (up to and including `\n`, at most `max` bytes) from
+    /// what is available now (`readLine`); empty when no whole line is
+    /// available, unless the peer has closed.
+    pub fn read_line(&mut self, max: usize) -> Vec<u8> {
+        if self.session.can_read_line() || self.session.peer_closed() {
+            self.session.read_line(max)
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// Reads one byte, if one is available (`getChar`).
+    pub fn get_char(&mut self) -> Option<u8> {
+        let mut byte = [0];
+        (self.session.read_plaintext(&mut byte) == 1).then_some(byte[0])
+    }
+
+    /// Queues one byte for writing (`putChar`).
+    pub fn put_char(&mut self, byte: u8) -> Result<()> {
+        self.write_data(&[byte]).map(|_| ())
+    }
+
+    // --- writing --------------------------------------------------------------
+
+    /// Queues `data` (`write`): encrypted and sent once the handshake is done,
+    /// or at once in plain mode. Nothing is sent until the socket is driven
+    /// ([`flush`](Self::flush), a `wait_for_*` call, or `std::io::Write`).
+    pub fn write_data(&mut self, data: &[u8]) -> Result<usize> {
+        if self.state == SocketState::UnconnectedState {
+            return Err(self.record(Error::InvalidState {
+                operation: "write",
+                reason: "the socket is not connected".into(),
+            }));
+        }
+        if self.target.as_ref().is_some_and(|t| t.encrypt) {
+            self.early_writes.extend_from_slice(data);
+            return Ok(data.len());
+        }
+        let written = self.session.write_plaintext(data);
+        written.map_err(|e| self.record(e))
+    }
+
+    /// Reads the next notification without blocking; see [`Event`].
+    pub fn events(&mut self) -> impl Iterator<Item = Event> + '_ {
+        std::iter::from_fn(move || self.session.next_event())
+    }
+}
+
+impl<S: Transport> SslSocket<S> {
+    /// Starts connecting to `host:port` and then a client handshake
+    /// (`connectToHostEncrypted`). Returns at once; the work happens in the
+    /// `wait_for_*` calls (or the first read or write). The certificate must
+    /// be valid for `host` unless a peer verify name is set.
+    pub fn connect_to_host_encrypted(&mut self, host: &str, port: u16) {
+        self.start_connecting(host, port, true);
+    }
+
+    /// Like [`connect_to_host_encrypted`](Self::connect_to_host_encrypted),
+    /// but the certificate is checked against (and SNI carries) `peer_name`.
+    pub fn connect_to_host_encrypted_with_peer_name(
+        &mut self,
+        host: &str,
+        port: u16,
+        peer_name: &str,
+    ) {
+        self.configuration
+            .set_peer_verify_name(Some(peer_name.to_owned()));
+        self.start_connecting(host, port, true);
+    }
+
+    /// Starts a plain connection (`connectToHost`); call
+    /// [`start_client_encryption`](Self::start_client_encryption) later for
+    /// STARTTLS.
+    pub fn connect_to_host(&mut self, host: &str, port: u16) {
+        self.start_connecting(host, port, false);
+    }
+
+    fn start_connecting(&mut self, host: &str, port: u16, encrypt: bool) {
+        if self.state != SocketState::UnconnectedState {
+            self.warn(
+                "connect",
+                "the socket is already connected or connecting; abort it first",
+            );
+            return;
+        }
+        self.host_name = Some(host.to_owned());
+        self.target = Some(Target {
+            host: host.to_owned(),
+            port,
+            encrypt,
+        });
+        self.error = None;
+        self.set_state(SocketState::HostLookupState);
+    }
+
+    /// Waits until the connection is made (`waitForConnected`); `None` waits
+    /// without limit. The time bounds the name look-up and the connect.
+    pub fn wait_for_connected(&mut self, timeout: Option<Duration>) -> Result<()> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        if self.target.is_some() {
+            return self.establish(deadline);
+        }
+        match self.state {
+            SocketState::ConnectedState | SocketState::ClosingState => Ok(()),
+            _ => Err(self.record(Error::InvalidState {
+                operation: "wait for the connection",
+                reason: "the socket is not connecting".into(),
+            })),
+        }
+    }
+
+    fn establish(&mut self, deadline: Option<Instant>) -> Result<()> {
+        let Some(target) = self.target.take() else {
+            return Ok(());
+        };
+        self.set_state(SocketState::ConnectingState);
+        let Some(left) = remaining(deadline) else {
+            self.set_state(SocketState::UnconnectedState);
+            return Err(self.record(Error::Timeout {
+                operation: "connecting",
+            }));
+        };
+        match S::connect(&target.host, target.port, left) {
+            Ok(stream) => {
+                self.stream = Some(stream);
+                self.set_state(SocketState::ConnectedState);
+                self.session.push_event(Event::Connected);
+                if target.encrypt {
+                    let begun = self.begin_client_handshake();
+                    begun.map_err(|e| self.record(e))?;
+                    let early = std::mem::take(&mut self.early_writes);
+                    if !early.is_empty() {
+                        let queued = self.session.write_plaintext(&early);
+                        queued.map_err(|e| self.record(e))?;
+                    }
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.set_state(SocketState::UnconnectedState);
+                Err(self.record(e))
+            }
+        }
+    }
+
+    // --- encryption -------------------------------------------------------------
+
+    /// Starts a client handshake on a connected plain socket (STARTTLS,
+    /// `startClientEncryption`). Does nothing, and says why in
+    /// [`error_string`](Self::error_string), unless the socket is connected
+    /// and in plain mode. The certificate is checked against the peer verify
+    /// name, or the host connected to.
+    pub fn start_client_encryption(&mut self) {
+        if let Some(reason) = self.cannot_start() {
+            self.warn("start client encryption", reason);
+            return;
+        }
+        if let Err(e) = self.begin_client_handshake() {
+            self.record(e);
+        }
+    }
+
+    /// Starts a server handshake on a connected plain socket
+    /// (`startServerEncryption`); see [`start_client_encryption`](Self::start_client_encryption).
+    pub fn start_server_encryption(&mut self) {
+        if let Some(reason) = self.cannot_start() {
+            self.warn("start server encryption", reason);
+            return;
+        }
+        if let Err(e) = self.begin_server_handshake() {
+            self.record(e);
+        }
+    }
+
+    fn cannot_start(&self) -> Option<&'static str> {
+        if self.state != SocketState::ConnectedState {
+            Some("the socket is not connected")
+        } else if self.session.mode() != SslMode::UnencryptedMode {
+            Some("the socket is already in client or server mode")
+        } else {
+            None
+        }
+    }
+
+    fn policy(&self, side: SslMode) -> VerificationPolicy {
+        VerificationPolicy {
+            side,
+            mode: self.configuration.peer_verify_mode(),
+            ignore: self.ignore.clone(),
+            on_peer_verify_error: self.on_peer_verify_error.clone(),
+            on_ssl_errors: self.on_ssl_errors.clone(),
+        }
+    }
+
+    /// Whether sessions of this socket may be shared: only when no error
+    /// can be accepted, so that a resumed session never skips a check a
+    /// fresh handshake would have failed.
+    fn strict(policy: &VerificationPolicy) -> bool {
+        policy.effective_mode() == PeerVerifyMode::VerifyPeer
+            && policy.ignore == IgnoreRule::Nothing
+            && policy.on_ssl_errors.is_none()
+    }
+
+    fn begin_client_handshake(&mut self) -> Result<()> {
+        let context = TlsContext::for_configuration(&self.configuration)?;
+        let name =
+            self.peer_verify_name()
+                .map(str::to_owned)
+                .ok_or_else(|| Error::InvalidState {
+                    operation: "start client encryption",
+                    reason: "no host name to verify the server against; set a peer verify name"
+                        .into(),
+                })?;
+        let server_name = PeerName::parse(&name)
+            .and_then(|n| n.server_name())
+            .ok_or_else(|| Error::InvalidState {
+                operation: "start client encryption",
+                reason: format!("'{name}' is not a valid host name or address"),
+            })?;
+        let policy = self.policy(SslMode::SslClientMode);
+        let share = Self::strict(&policy);
+        let options = VerifyOptions::new(context.configuration().ca_certificates())
+            .with_peer_name(name)
+            .with_purpose(Purpose::ServerAuth)
+            .with_max_depth(self.configuration.peer_verify_depth());
+        let verifier = Arc::new(PeerVerifier::new(
+            policy,
+            options,
+            context.anchors().clone(),
+        ));
+        let config = context.client_config(verifier.clone(), share)?;
+        self.session.start_client(config, server_name, verifier)
+    }
+
+    fn begin_server_handshake(&mut self) -> Result<()> {
+        let context = TlsContext::for_configuration(&self.configuration)?;
+        let policy = self.policy(SslMode::SslServerMode);
+        let share = Self::strict(&policy) || policy.effective_mode() == PeerVerifyMode::VerifyNone;
+        let options = VerifyOptions::new(context.configuration().ca_certificates())
+            .with_purpose(Purpose::ClientAuth)
+            .with_max_depth(self.configuration.peer_verify_depth());
+        let verifier = Arc::new(PeerVerifier::new(
+            policy,
+            options,
+            context.anchors().clone(),
+        ));
+        let config = context.server_config(verifier.clone(), share)?;
+        self.session.start_server(config, verifier)
+    }
+
+    // --- driving the network --------------------------------------------------
+
+    /// Writes out everything queued (`flush`). Blocks until it is written;
+    /// Qt's `flush` writes only what fits without blocking.
+    pub fn flush(&mut self) -> Result<()> {
+        self.drive(None, "writing", |s| !s.session.wants_write())
+            .map(|_| ())
+    }
+
+    /// Waits until the handshake completes and the peer is accepted
+    /// (`waitForEncrypted`); `None` waits without limit. The time bounds the
+    /// name look-up, the connect and the handshake together.
+    pub fn wait_for_encrypted(&mut self, timeout: Option<Duration>) -> Result<()> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        self.connect_pending(deadline)?;
+        if self.session.mode() == SslMode::UnencryptedMode && !self.session.has_failed() {
+            return Err(self.record(Error::InvalidState {
+                operation: "wait for encryption",
+                reason: "no handshake was started".into(),
+            }));
+        }
+        self.drive(deadline, "waiting for the handshake", |s| {
+            s.session.is_encrypted() && !s.session.wants_write()
+        })
+    }
+
+    /// Waits until there is data to read (`waitForReadyRead`). Unlike Qt,
+    /// which waits for data newer than what is already buffered, it returns
+    /// at once when data is available, so that data that arrived with the
+    /// end of the handshake is not waited for twice.
+    pub fn wait_for_ready_read(&mut self, timeout: Option<Duration>) -> Result<()> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        self.connect_pending(deadline)?;
+        self.drive(deadline, "waiting for data", |s| s.bytes_available() > 0)
+    }
+
+    /// Waits until the queued data is written (`waitForBytesWritten`).
+    pub fn wait_for_bytes_written(&mut self, timeout: Option<Duration>) -> Result<()> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        self.connect_pending(deadline)?;
+        self.drive(deadline, "writing", |s| {
+            !s.session.is_handshaking()
+                && s.session.bytes_to_write() == 0
+                && !s.session.wants_write()
+        })
+    }
+
+    /// Waits until the peer closes the connection, or until a disconnect
+    /// started with [`disconnect_from_host`](Self::disconnect_from_host)
+    /// finishes (`waitForDisconnected`).
+    pub fn wait_for_disconnected(&mut self, timeout: Option<Duration>) -> Result<()> {
+        if self.state == SocketState::UnconnectedState {
+            return Ok(());
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        let closed = self.drive(deadline, "waiting for the disconnect", |s| {
+            s.session.peer_closed()
+        });
+        match closed {
+            Ok(()) | Err(Error::RemoteHostClosed) => {
+                self.close_transport();
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Closes after sending what is queued and, with TLS, a close_notify
+    /// (`disconnectFromHost`). Waits at most 30 s for the data to go out.
+    pub fn disconnect_from_host(&mut self) {
+        if self.state == SocketState::UnconnectedState {
+            return;
+        }
+        self.target = None;
+        self.set_state(SocketState::ClosingState);
+        if self.session.is_encrypted() {
+            self.session.send_close_notify();
+        }
+        let deadline = Some(Instant::now() + DEFAULT_WAIT);
+        if let Err(e) = self.drive(deadline, "sending the last data", |s| {
+            !s.session.wants_write()
+        }) {
+            if !matches!(e, Error::RemoteHostClosed) {
+                self.record(e);
+            }
+        }
+        self.close_transport();
+    }
+
+    /// Closes at once, dropping anything not yet sent (`abort`).
+    pub fn abort(&mut self) {
+        self.target = None;
+        self.early_writes.clear();
+        self.session.discard();
+        self.close_transport();
+    }
+
+    /// Qt's `close`: the same as [`disconnect_from_host`](Self::disconnect_from_host).
+    pub fn close(&mut self) {
+        self.disconnect_from_host();
+    }
+
+    fn close_transport(&mut self) {
+        if let Some(stream) = &mut self.stream {
+            let _ = stream.shutdown();
+        }
+        if self.state != SocketState::UnconnectedState {
+            self.set_state(SocketState::UnconnectedState);
+            self.session.push_event(Event::Disconnected);
+        }
+    }
+
+    fn connect_pending(&mut self, deadline: Option<Instant>) -> Result<()> {
+        self.establish(deadline)
+    }
+
+    /// Drives reads and writes until `done` holds, the deadline passes, or
+    /// the connection fails.
+    fn drive(
+        &mut self,
+        deadline: Option<Instant>,
+        operation: &'static str,
+        done: impl Fn(&Self) -> bool,
+    ) -> Result<()> {
+        let result = self.drive_inner(deadline, operation, done);
+        result.map_err(|e| self.record(e))
+    }
+
+    fn drive_inner(
+        &mut self,
+        deadline: Option<Instant>,
+        operation: &'static str,
+        done: impl Fn(&Self) -> bool,
+    ) -> Result<()> {
+        loop {
+            let Some(stream) = self.stream.as_mut() else {
+                return Err(Error::InvalidState {
+                    operation: "use the socket",
+                    reason: "the socket is not connected".into(),
+                });
+            };
+            while self.session.wants_write() {
+                let Some(left) = remaining(deadline) else {
+                    return Err(Error::Timeout { operation });
+                };
+                stream.set_write_timeout(left)?;
+                match self.session.write_to(stream) {
+                    Ok(0) => return Err(Error::RemoteHostClosed),
+                    Ok(_) => {}
+                    Err(e) if is_timeout(&e) => return Err(Error::Timeout { operation }),
+                    Err(e) if is_closed(&e) => return Err(Error::RemoteHostClosed),
+                    Err(e) => return Err(Error::Io(e)),
+                }
+            }
+            if self.session.has_failed() {
+                return Err(Error::InvalidState {
+                    operation,
+                    reason: "the connection failed earlier".into(),
+                });
+            }
+            if done(self) {
+                return Ok(());
+            }
+            if !self.session.wants_read() {
+                return Err(if self.session.peer_closed() {
+                    Error::RemoteHostClosed
+                } else {
+                    Error::InvalidState {
+                        operation,
+                        reason: "the read buffer is full; read some data first".into(),
+                    }
+                });
+            }
+            let Some(left) = remaining(deadline) else {
+                return Err(Error::Timeout { operation });
+            };
+            let stream = self.stream.as_mut().expect("checked above");
+            stream.set_read_timeout(left)?;
+            match self.session.read_from(stream) {
+                Ok(0) => {
+                    if done(self) {
+                        return Ok(());
+                    }
+                    return Err(Error::RemoteHostClosed);
+                }
+                Ok(_) => {}
+                Err(Error::Io(e)) if is_timeout(&e) => {}
+                Err(Error::Io(e)) if is_closed(&e) => return Err(Error::RemoteHostClosed),
+                Err(e) => {
+                    // Let the peer hear why: rustls queued an alert.
+                    let stream = self.stream.as_mut().expect("checked above");
+                    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+                    while self.session.wants_write() {
+                        if !matches!(self.session.write_to(stream), Ok(n) if n > 0) {
+                            break;
+                        }
+                    }
+                    return Err(e);
+                }
+            }
+        }
+    }
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+fn is_closed(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof
+    )
+}
+
+impl<S: Transport> Read for SslSocket<S> {
+    /// Waits for data (up to the read timeout) and reads it; 0 at end of stream.
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            let n = self.session.read_plaintext(buf);
+            if n > 0 {
+                return Ok(n);
+            }
+            if self.session.peer_closed() {
+                return Ok(0);
+            }
+            match self.wait_for_ready_read(self.read_timeout) {
+                Ok(()) => {}
+                Err(Error::RemoteHostClosed) => return Ok(0),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+impl<S: Transport> Write for SslSocket<S> {
+    /// Queues `buf` and sends it (after the handshake, with TLS).
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.write_data(buf)?;
+        self.flush_for_write()?;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.flush_for_write()
+    }
+}
+
+impl<S: Transport> SslSocket<S> {
+    /// `std::io::Write` semantics: a connection still being set up is
+    /// completed first, so that queued data really goes out.
+    fn flush_for_write(&mut self) -> io::Result<()> {
+        self.connect_pending(None)?;
+        if self.session.is_handshaking() {
+            self.wait_for_encrypted(None)?;
+        }
+        SslSocket::flush(self).map_err(Into::into)
+    }
+}

@@ -1,0 +1,228 @@
+//! From an [`SslConfiguration`] to rustls configurations.
+//!
+//! Everything that depends only on the configuration (the crypto provider
+//! restricted to its ciphers, the protocol versions, the trusted roots in
+//! webpki's form, the local identity, the session stores) is built once per
+//! configuration value and cached process-wide, so sockets made from the
+//! same configuration share session caches (resumption works across them)
+//! and do not re-parse the system roots. Per connection only the verifier
+//! changes, which is cheap.
+
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use rustls::client::Resumption;
+use rustls::crypto::CryptoProvider;
+use rustls::server::{ProducesTickets, ServerSessionMemoryCache, StoresServerSessions};
+use rustls::sign::{CertifiedKey, SingleCertAndKey};
+use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
+use rustls_pki_types::CertificateDer;
+
+use crate::configuration::SslConfiguration;
+use crate::error::{Error, Result};
+use crate::ssl::{SslOption, TlsVersion};
+use crate::verify::{PeerVerifier, TrustAnchors};
+
+/// How many configurations keep their contexts; a program rarely uses more
+/// than a handful, and a bounded cache cannot grow without limit when one
+/// builds a fresh configuration per connection.
+const CACHED_CONTEXTS: usize = 32;
+
+/// How many sessions each side remembers for resumption.
+const SESSION_CACHE_SIZE: usize = 256;
+
+/// The rustls pieces built from one configuration value.
+pub(crate) struct TlsContext {
+    configuration: SslConfiguration,
+    provider: Arc<CryptoProvider>,
+    versions: Vec<&'static SupportedProtocolVersion>,
+    anchors: Arc<TrustAnchors>,
+    identity: Option<Arc<CertifiedKey>>,
+    client_resumption: Resumption,
+    server_sessions: Arc<dyn StoresServerSessions>,
+    ticketer: Option<Arc<dyn ProducesTickets>>,
+}
+
+impl std::fmt::Debug for TlsContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TlsContext")
+            .field("versions", &self.versions)
+            .finish_non_exhaustive()
+    }
+}
+
+impl TlsContext {
+    /// The context for `configuration`, from the cache or built now.
+    pub(crate) fn for_configuration(configuration: &SslConfiguration) -> Result<Arc<TlsContext>> {
+        static CACHE: OnceLock<Mutex<Vec<Arc<TlsContext>>>> = OnceLock::new();
+        let cache = CACHE.get_or_init(Mutex::default);
+        if let Some(found) = cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .find(|c| c.configuration == *configuration)
+        {
+            return Ok(found.clone());
+        }
+        // Built outside the lock: loading roots and keys takes a while.
+        let built = Arc::new(TlsContext::build(configuration)?);
+        let mut cached = cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if cached.len() >= CACHED_CONTEXTS {
+            cached.remove(0);
+        }
+        cached.push(built.clone());
+        Ok(built)
+    }
+
+    fn build(configuration: &SslConfiguration) -> Result<TlsContext> {
+        let protocol = configuration.protocol();
+        let allowed = protocol
+            .negotiable_versions()
+            .ok_or(Error::UnsupportedProtocol(protocol))?;
+        let versions: Vec<&'static SupportedProtocolVersion> = allowed
+            .iter()
+            .map(|v| match v {
+                TlsVersion::Tls12 => &rustls::version::TLS12,
+                TlsVersion::Tls13 => &rustls::version::TLS13,
+            })
+            .collect();
+        let suites: Vec<_> = configuration
+            .ciphers()
+            .iter()
+            .filter(|c| allowed.iter().any(|v| v.protocol() == c.protocol()))
+            .map(|c| c.rustls_suite())
+            .collect();
+        if suites.is_empty() {
+            return Err(Error::NoUsableCipher { protocol });
+        }
+        let provider = Arc::new(CryptoProvider {
+            cipher_suites: suites,
+            ..rustls::crypto::aws_lc_rs::default_provider()
+        });
+
+        configuration.check_local_identity()?;
+        let identity = match (
+            configuration.local_certificate_chain(),
+            configuration.private_key(),
+        ) {
+            (chain, Some(key)) if !chain.is_empty() => {
+                let chain: Vec<CertificateDer<'static>> = chain
+                    .iter()
+                    .map(|c| CertificateDer::from(c.to_der().to_vec()))
+                    .collect();
+                let key = provider
+                    .key_provider
+                    .load_private_key(key.to_rustls_private_key()?)
+                    .map_err(Error::Tls)?;
+                Some(Arc::new(CertifiedKey::new(chain, key)))
+            }
+            _ => None,
+        };
+
+        let tickets_off = configuration.test_ssl_option(SslOption::SslOptionDisableSessionTickets);
+        let mut client_resumption = Resumption::in_memory_sessions(SESSION_CACHE_SIZE);
+        if tickets_off {
+            client_resumption =
+                client_resumption.tls12_resumption(rustls::client::Tls12Resumption::SessionIdOnly);
+        }
+        let ticketer = if tickets_off {
+            None
+        } else {
+            Some(rustls::crypto::aws_lc_rs::Ticketer::new().map_err(Error::Tls)?)
+        };
+
+        Ok(TlsContext {
+            configuration: configuration.clone(),
+            provider,
+            versions,
+            anchors: Arc::new(TrustAnchors::new(&configuration.ca_certificates())),
+            identity,
+            client_resumption,
+            server_sessions: ServerSessionMemoryCache::new(SESSION_CACHE_SIZE),
+            ticketer,
+        })
+    }
+
+    /// The configuration this context was built from.
+    pub(crate) fn configuration(&self) -> &SslConfiguration {
+        &self.configuration
+    }
+
+    /// The trusted roots in webpki's form.
+    pub(crate) fn anchors(&self) -> &Arc<TrustAnchors> {
+        &self.anchors
+    }
+
+    /// Whether this configuration lets sockets share sessions at all.
+    fn sessions_shared(&self) -> bool {
+        !self
+            .configuration
+            .test_ssl_option(SslOption::SslOptionDisableSessionSharing)
+    }
+
+    /// A client configuration verifying with `verifier`. `share_sessions`
+    /// is false for sockets whose policy may accept a chain with errors: a
+    /// session they stored would let later, stricter sockets resume without
+    /// a certificate check.
+    pub(crate) fn client_config(
+        &self,
+        verifier: Arc<PeerVerifier>,
+        share_sessions: bool,
+    ) -> Result<Arc<ClientConfig>> {
+        let builder = ClientConfig::builder_with_provider(self.provider.clone())
+            .with_protocol_versions(&self.versions)
+            .map_err(Error::Tls)?
+            .dangerous()
+            .with_custom_certificate_verifier(verifier);
+        let mut config = match &self.identity {
+            Some(identity) => builder
+                .with_client_cert_resolver(Arc::new(SingleCertAndKey::from(identity.clone()))),
+            None => builder.with_no_client_auth(),
+        };
+        config.alpn_protocols = self.configuration.allowed_next_protocols().to_vec();
+        config.enable_sni = !self
+            .configuration
+            .test_ssl_option(SslOption::SslOptionDisableServerNameIndication);
+        config.resumption = if share_sessions && self.sessions_shared() {
+            self.client_resumption.clone()
+        } else {
+            Resumption::disabled()
+        };
+        Ok(Arc::new(config))
+    }
+
+    /// A server configuration verifying clients with `verifier`; see
+    /// [`client_config`](Self::client_config) for `share_sessions`.
+    pub(crate) fn server_config(
+        &self,
+        verifier: Arc<PeerVerifier>,
+        share_sessions: bool,
+    ) -> Result<Arc<ServerConfig>> {
+        let identity = self
+            .identity
+            .clone()
+            .ok_or_else(|| Error::KeyUnusableForTls {
+                reason: "a server needs a local certificate and its private key".into(),
+            })?;
+        let mut config = ServerConfig::builder_with_provider(self.provider.clone())
+            .with_protocol_versions(&self.versions)
+            .map_err(Error::Tls)?
+            .with_client_cert_verifier(verifier)
+            .with_cert_resolver(Arc::new(SingleCertAndKey::from(identity)));
+        config.alpn_protocols = self.configuration.allowed_next_protocols().to_vec();
+        config.ignore_client_order = !self
+            .configuration
+            .test_ssl_option(SslOption::SslOptionDisableServerCipherPreference);
+        if share_sessions && self.sessions_shared() {
+            config.session_storage = self.server_sessions.clone();
+            if let Some(ticketer) = &self.ticketer {
+                config.ticketer = ticketer.clone();
+            }
+        } else {
+            config.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+        }
+        if self.ticketer.is_none() || !share_sessions || !self.sessions_shared() {
+            config.send_tls13_tickets = 0;
+        }
+        Ok(Arc::new(config))
+    }
+}
