@@ -49,6 +49,8 @@ struct Tls {
     /// Plaintext written before the handshake completed, reported as
     /// written once it is encrypted.
     queued_before_handshake: u64,
+    /// Ciphertext rustls holds for the network, as of the last processing.
+    tls_bytes_to_write: usize,
 }
 
 /// See the module documentation.
@@ -65,6 +67,9 @@ pub(crate) struct Session {
     events: EventQueue,
     read_buffer_size: usize,
     peer_closed: bool,
+    /// The transport ended without the peer's close_notify after the
+    /// handshake: the data may have been cut short by an attacker.
+    truncated: bool,
     failed: bool,
 }
 
@@ -80,6 +85,7 @@ impl Default for Session {
             events: EventQueue::default(),
             read_buffer_size: 0,
             peer_closed: false,
+            truncated: false,
             failed: false,
         }
     }
@@ -100,6 +106,11 @@ impl Session {
 
     pub(crate) fn peer_closed(&self) -> bool {
         self.peer_closed
+    }
+
+    /// Whether the stream ended without close_notify after the handshake.
+    pub(crate) fn truncated(&self) -> bool {
+        self.truncated
     }
 
     pub(crate) fn counters(&self) -> Counters {
@@ -169,6 +180,7 @@ impl Session {
             encrypted: false,
             plaintext_pending: 0,
             queued_before_handshake: 0,
+            tls_bytes_to_write: 0,
         });
         self.mode = mode;
         self.events.push(Event::ModeChanged(mode));
@@ -206,10 +218,8 @@ impl Session {
                 let n = tls.connection.read_tls(transport)?;
                 self.counters.encrypted_bytes_read += n as u64;
                 if n == 0 {
+                    self.truncated = tls.encrypted && !self.peer_closed;
                     self.peer_closed = true;
-                    if tls.encrypted && !self.incoming.is_empty() {
-                        self.events.push(Event::ReadyRead);
-                    }
                 } else {
                     self.process()?;
                 }
@@ -250,6 +260,7 @@ impl Session {
         };
         let fresh_plaintext = state.plaintext_bytes_to_read() > tls.plaintext_pending;
         tls.plaintext_pending = state.plaintext_bytes_to_read();
+        tls.tls_bytes_to_write = state.tls_bytes_to_write();
         if state.peer_has_closed() && !self.peer_closed {
             self.peer_closed = true;
             self.events.push(Event::AlertReceived {
@@ -403,12 +414,13 @@ impl Session {
         }
     }
 
-    /// Ciphertext waiting to be written to the network.
+    /// Ciphertext waiting to be written to the network. Asking rustls means
+    /// processing whatever it holds, through the same path as a read.
     pub(crate) fn encrypted_bytes_to_write(&mut self) -> usize {
-        self.tls
-            .as_mut()
-            .and_then(|tls| tls.connection.process_new_packets().ok())
-            .map_or(0, |state| state.tls_bytes_to_write())
+        if self.failed || self.process().is_err() {
+            return 0;
+        }
+        self.tls.as_ref().map_or(0, |tls| tls.tls_bytes_to_write)
     }
 
     /// Reads plaintext into `buf`; 0 means nothing is available now (check

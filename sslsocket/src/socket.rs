@@ -903,7 +903,7 @@ impl<S: Transport> SslSocket<S> {
             })?;
         let policy = self.policy(SslMode::SslClientMode);
         let share = Self::strict(&policy);
-        let options = VerifyOptions::new(context.configuration().ca_certificates())
+        let options = VerifyOptions::with_shared_roots(context.roots().clone())
             .with_peer_name(name)
             .with_purpose(Purpose::ServerAuth)
             .with_max_depth(self.configuration.peer_verify_depth());
@@ -920,7 +920,7 @@ impl<S: Transport> SslSocket<S> {
         let context = TlsContext::for_configuration(&self.configuration)?;
         let policy = self.policy(SslMode::SslServerMode);
         let share = Self::strict(&policy) || policy.effective_mode() == PeerVerifyMode::VerifyNone;
-        let options = VerifyOptions::new(context.configuration().ca_certificates())
+        let options = VerifyOptions::with_shared_roots(context.roots().clone())
             .with_purpose(Purpose::ClientAuth)
             .with_max_depth(self.configuration.peer_verify_depth());
         let verifier = Arc::new(PeerVerifier::new(
@@ -1089,7 +1089,7 @@ impl<S: Transport> SslSocket<S> {
             if self.session.has_failed() {
                 return Err(Error::InvalidState {
                     operation,
-                    reason: "the connection failed earlier".into(),
+                    reason: format!("the connection failed earlier: {}", self.error_string()),
                 });
             }
             if done(self) {
@@ -1164,12 +1164,19 @@ impl<S: Transport> Read for SslSocket<S> {
             if n > 0 {
                 return Ok(n);
             }
+            if self.session.truncated() {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the peer closed the connection without close_notify; the data may be truncated",
+                ));
+            }
             if self.session.peer_closed() {
                 return Ok(0);
             }
             match self.wait_for_ready_read(self.read_timeout) {
                 Ok(()) => {}
-                Err(Error::RemoteHostClosed) => return Ok(0),
+                // The loop turns the end of the stream into Ok(0) or the truncation error.
+                Err(Error::RemoteHostClosed) if self.session.peer_closed() => continue,
                 Err(e) => return Err(e.into()),
             }
         }

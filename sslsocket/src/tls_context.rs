@@ -17,6 +17,7 @@ use rustls::sign::{CertifiedKey, SingleCertAndKey};
 use rustls::{ClientConfig, ServerConfig, SupportedProtocolVersion};
 use rustls_pki_types::CertificateDer;
 
+use crate::certificate::SslCertificate;
 use crate::configuration::SslConfiguration;
 use crate::error::{Error, Result};
 use crate::ssl::{SslOption, TlsVersion};
@@ -35,6 +36,7 @@ pub(crate) struct TlsContext {
     configuration: SslConfiguration,
     provider: Arc<CryptoProvider>,
     versions: Vec<&'static SupportedProtocolVersion>,
+    roots: Arc<[SslCertificate]>,
     anchors: Arc<TrustAnchors>,
     identity: Option<Arc<CertifiedKey>>,
     client_resumption: Resumption,
@@ -130,11 +132,13 @@ impl TlsContext {
             Some(rustls::crypto::aws_lc_rs::Ticketer::new().map_err(Error::Tls)?)
         };
 
+        let roots: Arc<[SslCertificate]> = configuration.ca_certificates().into();
         Ok(TlsContext {
             configuration: configuration.clone(),
             provider,
             versions,
-            anchors: Arc::new(TrustAnchors::new(&configuration.ca_certificates())),
+            anchors: Arc::new(TrustAnchors::new(&roots)),
+            roots,
             identity,
             client_resumption,
             server_sessions: ServerSessionMemoryCache::new(SESSION_CACHE_SIZE),
@@ -142,9 +146,9 @@ impl TlsContext {
         })
     }
 
-    /// The configuration this context was built from.
-    pub(crate) fn configuration(&self) -> &SslConfiguration {
-        &self.configuration
+    /// The trusted roots, shared by every handshake of this configuration.
+    pub(crate) fn roots(&self) -> &Arc<[SslCertificate]> {
+        &self.roots
     }
 
     /// The trusted roots in webpki's form.

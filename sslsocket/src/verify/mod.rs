@@ -20,6 +20,7 @@ mod hostname;
 mod policy;
 mod webpki_check;
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::certificate::{ExtensionValue, SslCertificate};
@@ -49,7 +50,8 @@ pub enum Purpose {
 /// The inputs of a verification besides the chain itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyOptions {
-    roots: Vec<SslCertificate>,
+    // Shared: a socket's handshake reuses its configuration's list.
+    roots: Arc<[SslCertificate]>,
     peer_name: Option<String>,
     purpose: Purpose,
     max_depth: u32,
@@ -60,6 +62,11 @@ impl VerifyOptions {
     /// Verification against `roots`, for a server, with no name check, no
     /// depth limit, as of now.
     pub fn new(roots: Vec<SslCertificate>) -> VerifyOptions {
+        VerifyOptions::with_shared_roots(roots.into())
+    }
+
+    /// [`VerifyOptions::new`] with a root list shared with others.
+    pub(crate) fn with_shared_roots(roots: Arc<[SslCertificate]>) -> VerifyOptions {
         VerifyOptions {
             roots,
             peer_name: None,
