@@ -6,8 +6,9 @@ use std::time::SystemTime;
 use clap::{Args, Subcommand};
 use serde::Serialize;
 use sslsocket::certificate::DigestAlgorithm;
-use sslsocket::{EncodingFormat, SslCertificate};
+use sslsocket::SslCertificate;
 
+use crate::input::read_certificates;
 use crate::report::{print_json, problem, Outcome};
 
 #[derive(Subcommand)]
@@ -106,24 +107,12 @@ fn show(args: ShowArgs) -> Outcome {
     outcome
 }
 
-fn read_certificates(file: &Path) -> Result<Vec<SslCertificate>, sslsocket::Error> {
-    let data = std::fs::read(file)?;
-    let format = if data.trim_ascii_start().starts_with(b"-----BEGIN") {
-        EncodingFormat::Pem
-    } else {
-        EncodingFormat::Der
-    };
-    SslCertificate::from_data(&data, format)
-}
-
 fn describe(file: &Path, index: usize, cert: &SslCertificate, with_text: bool) -> CertJson {
     let not_after = cert.expiry_date();
     CertJson {
         file: file.display().to_string(),
         index,
-        subject: distinguished_name(&cert.subject_info_attributes(), |a| {
-            cert.subject_info_by_attribute(a)
-        }),
+        subject: subject(cert),
         issuer: distinguished_name(&cert.issuer_info_attributes(), |a| {
             cert.issuer_info_by_attribute(a)
         }),
@@ -150,10 +139,14 @@ fn describe(file: &Path, index: usize, cert: &SslCertificate, with_text: bool) -
     }
 }
 
-pub(crate) fn distinguished_name(
-    attributes: &[String],
-    values: impl Fn(&str) -> Vec<String>,
-) -> String {
+/// The certificate's subject as "CN=..., O=...".
+pub(crate) fn subject(cert: &SslCertificate) -> String {
+    distinguished_name(&cert.subject_info_attributes(), |a| {
+        cert.subject_info_by_attribute(a)
+    })
+}
+
+fn distinguished_name(attributes: &[String], values: impl Fn(&str) -> Vec<String>) -> String {
     let mut parts = Vec::new();
     for attribute in attributes {
         for value in values(attribute) {

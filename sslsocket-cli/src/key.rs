@@ -4,8 +4,9 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use sslsocket::{EncodingFormat, Error, KeyType, SslKey};
+use sslsocket::{Error, KeyType, SslKey};
 
+use crate::input::read_encoded;
 use crate::report::{print_json, problem, Outcome};
 
 #[derive(Subcommand)]
@@ -102,12 +103,7 @@ fn read_passphrase_file(path: &Path) -> std::io::Result<Vec<u8>> {
 /// Loads a private key, or a public key when the file holds one; PEM or DER
 /// is told apart by the PEM armour.
 fn load_key(path: &Path, passphrase: Option<&[u8]>) -> Result<SslKey, Error> {
-    let data = std::fs::read(path)?;
-    let format = if data.trim_ascii_start().starts_with(b"-----BEGIN") {
-        EncodingFormat::Pem
-    } else {
-        EncodingFormat::Der
-    };
+    let (data, format) = read_encoded(path)?;
     match SslKey::from_data(&data, format, KeyType::PrivateKey, passphrase) {
         Ok(key) => Ok(key),
         // These say exactly what to do; a public-key attempt would only hide them.

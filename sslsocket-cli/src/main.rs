@@ -6,6 +6,7 @@
 mod cert;
 mod ciphers;
 mod demo;
+mod input;
 mod key;
 mod report;
 mod verify;

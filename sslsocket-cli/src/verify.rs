@@ -1,17 +1,15 @@
 //! `sslsocket verify`: Qt's list of errors for a certificate chain, offline.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use clap::Args;
 use serde::Serialize;
 use sslsocket::certificate::DigestAlgorithm;
-use sslsocket::{
-    verify_chain, EncodingFormat, Purpose, SslCertificate, SslConfiguration, SslError,
-    VerifyOptions,
-};
+use sslsocket::{verify_chain, Purpose, SslConfiguration, SslError, VerifyOptions};
 
-use crate::cert::distinguished_name;
+use crate::cert::subject;
+use crate::input::read_certificates;
 use crate::report::{print_json, problem, Outcome};
 
 /// Verify a certificate chain offline and list Qt's errors.
@@ -182,17 +180,6 @@ pub fn run(args: VerifyArgs) -> Outcome {
     }
 }
 
-/// Every certificate in `file`: PEM (any number) or DER (one).
-fn read_certificates(file: &Path) -> Result<Vec<SslCertificate>, sslsocket::Error> {
-    let data = std::fs::read(file)?;
-    let format = if data.trim_ascii_start().starts_with(b"-----BEGIN") {
-        EncodingFormat::Pem
-    } else {
-        EncodingFormat::Der
-    };
-    SslCertificate::from_data(&data, format)
-}
-
 /// An RFC 3339 time (`Z` or a `+HH:MM`/`-HH:MM` offset); a space instead
 /// of the `T` and a missing zone (UTC) are accepted too.
 fn parse_time(text: &str) -> Result<SystemTime, String> {
@@ -233,12 +220,6 @@ fn split_offset(text: &str) -> Option<(&str, i64)> {
             seconds
         },
     ))
-}
-
-fn subject(certificate: &SslCertificate) -> String {
-    distinguished_name(&certificate.subject_info_attributes(), |attribute| {
-        certificate.subject_info_by_attribute(attribute)
-    })
 }
 
 fn error_line(error: &SslError) -> String {

@@ -1,31 +1,13 @@
 //! The `sslsocket` binary as a user runs it: output, JSON shapes and exit codes.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
-use serde_json::Value;
 use tempfile::TempDir;
 
-fn sslsocket(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sslsocket"))
-        .args(args)
-        .output()
-        .expect("the sslsocket binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(output)))
-}
+mod common;
+use common::{assert_exit, json_of, sslsocket, stderr, stdout};
 
 fn openssl(dir: &Path, args: &[&str]) {
     let out = Command::new("openssl")
@@ -76,7 +58,7 @@ fn cert_show_reports_every_certificate_as_json() {
     let chain = write_chain(dir.path());
     let out = sslsocket(&["cert", "show", "--json", chain.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let certs = json(&out);
+    let certs = json_of(&out);
     let certs = certs.as_array().expect("an array");
     assert_eq!(certs.len(), 2);
 
@@ -127,7 +109,7 @@ fn cert_show_fingerprint_matches_openssl() {
         dir.path().join("leaf.der").to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    let ours = json(&out)[0]["sha256_fingerprint"]
+    let ours = json_of(&out)[0]["sha256_fingerprint"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -190,13 +172,13 @@ fn cert_show_input_errors_exit_2_with_one_line_each() {
         chain.to_str().unwrap(),
         missing.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     let problems = stderr(&out);
     assert_eq!(problems.lines().count(), 2, "{problems}");
     assert!(problems.contains("garbage.pem"), "{problems}");
     assert!(problems.contains("missing.pem"), "{problems}");
     // The readable file is still shown: nothing is lost because of the others.
-    assert_eq!(json(&out).as_array().unwrap().len(), 2);
+    assert_eq!(json_of(&out).as_array().unwrap().len(), 2);
 }
 
 #[test]
@@ -255,23 +237,23 @@ fn key_show_formats_and_passphrases() {
     let out = show(&[&path("rsa.pem")]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(
-        json(&out),
+        json_of(&out),
         serde_json::json!({"algorithm": "Rsa", "type": "PrivateKey", "length": 2048})
     );
 
     let out = show(&[&path("rsa-pub.der")]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(json(&out)["type"], "PublicKey");
+    assert_eq!(json_of(&out)["type"], "PublicKey");
 
     let out = show(&[&path("rsa-enc.pem"), "--passphrase", "hunter2"]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert_eq!(json(&out)["length"], 2048);
+    assert_eq!(json_of(&out)["length"], 2048);
 
     let out = show(&[&path("rsa-enc.pem"), "--passphrase-file", &path("pass.txt")]);
     assert!(out.status.success(), "{}", stderr(&out));
 
     let out = show(&[&path("rsa-enc.pem")]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(
         stderr(&out).contains("pass a passphrase"),
         "{}",
@@ -280,7 +262,7 @@ fn key_show_formats_and_passphrases() {
     assert_eq!(stderr(&out).lines().count(), 1);
 
     let out = show(&[&path("rsa-enc.pem"), "--passphrase", "wrong"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert!(stderr(&out).contains("passphrase"), "{}", stderr(&out));
 
     let text = sslsocket(&["key", "show", &path("rsa.pem")]);
@@ -297,7 +279,7 @@ fn key_show_rejects_conflicting_options_and_garbage() {
     let garbage = dir.path().join("garbage.key");
     std::fs::write(&garbage, b"\x30\x82\x01garbage").unwrap();
     let out = sslsocket(&["key", "show", garbage.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
     assert_eq!(stderr(&out).lines().count(), 1, "{}", stderr(&out));
 
     let out = sslsocket(&[
@@ -327,7 +309,7 @@ fn ciphers_list_and_json() {
 
     let out = sslsocket(&["ciphers", "--default", "--json"]);
     assert!(out.status.success());
-    let list = json(&out);
+    let list = json_of(&out);
     let list = list.as_array().unwrap();
     assert!(!list.is_empty());
     for cipher in list {
@@ -351,7 +333,7 @@ fn ciphers_list_and_json() {
     assert_eq!(tls13["protocol"], "TLSv1.3");
 
     let out = sslsocket(&["ciphers", "--supported", "--default"]);
-    assert_eq!(out.status.code(), Some(2));
+    assert_exit(&out, 2);
 }
 
 #[test]

@@ -1,47 +1,19 @@
 //! `sslsocket verify` as a user runs it: output, the JSON shape and exit codes.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use rcgen::{
     date_time_ymd, BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose,
 };
-use serde_json::{json, Value};
+use serde_json::json;
 use sslsocket::certificate::DigestAlgorithm;
 use sslsocket::SslCertificate;
 use tempfile::TempDir;
 
-fn sslsocket(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sslsocket"))
-        .args(args)
-        .output()
-        .expect("the sslsocket binary runs")
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn json_of(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(output)))
-}
-
-#[track_caller]
-fn assert_exit(output: &Output, code: i32) {
-    assert_eq!(
-        output.status.code(),
-        Some(code),
-        "stdout:\n{}stderr:\n{}",
-        stdout(output),
-        stderr(output)
-    );
-}
+mod common;
+use common::{assert_exit, json_of, sslsocket, stderr, stdout};
 
 /// A CA or leaf with its key and parameters.
 struct Identity {
@@ -140,6 +112,15 @@ struct Setup {
     root_pem: String,
 }
 
+impl Setup {
+    /// `sslsocket verify chain.pem --ca root.pem` followed by `extra`.
+    fn verify(&self, extra: &[&str]) -> Output {
+        let mut args = vec!["verify", &self.chain, "--ca", &self.root_pem];
+        args.extend_from_slice(extra);
+        sslsocket(&args)
+    }
+}
+
 fn setup() -> Setup {
     let dir = TempDir::new().unwrap();
     let root = Identity::ca("Verify Test Root");
@@ -163,30 +144,15 @@ fn setup() -> Setup {
 #[test]
 fn valid_chain_exits_0() {
     let s = setup();
-    let out = sslsocket(&["verify", &s.chain, "--ca", &s.root_pem]);
+    let out = s.verify(&[]);
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), "OK: the chain is valid\n");
 
-    let out = sslsocket(&[
-        "verify",
-        &s.chain,
-        "--ca",
-        &s.root_pem,
-        "--host",
-        "verify.test",
-    ]);
+    let out = s.verify(&["--host", "verify.test"]);
     assert_exit(&out, 0);
     assert_eq!(stdout(&out), "OK: the chain is valid for verify.test\n");
 
-    let out = sslsocket(&[
-        "verify",
-        &s.chain,
-        "--ca",
-        &s.root_pem,
-        "--host",
-        "127.0.0.1",
-        "--json",
-    ]);
+    let out = s.verify(&["--host", "127.0.0.1", "--json"]);
     assert_exit(&out, 0);
     assert_eq!(json_of(&out), json!({ "errors": [] }));
     assert!(stderr(&out).is_empty(), "{}", stderr(&out));
@@ -218,14 +184,7 @@ fn der_leaf_alone() {
 #[test]
 fn wrong_host_exits_1_with_host_name_mismatch() {
     let s = setup();
-    let out = sslsocket(&[
-        "verify",
-        &s.chain,
-        "--ca",
-        &s.root_pem,
-        "--host",
-        "wrong.test",
-    ]);
+    let out = s.verify(&["--host", "wrong.test"]);
     assert_exit(&out, 1);
     assert_eq!(
         stdout(&out),
@@ -233,15 +192,7 @@ fn wrong_host_exits_1_with_host_name_mismatch() {
          certificate — CN=verify.test, O=Verify Org\n"
     );
 
-    let out = sslsocket(&[
-        "verify",
-        &s.chain,
-        "--ca",
-        &s.root_pem,
-        "--host",
-        "wrong.test",
-        "--json",
-    ]);
+    let out = s.verify(&["--host", "wrong.test", "--json"]);
     assert_exit(&out, 1);
     assert_eq!(
         json_of(&out),
@@ -312,14 +263,7 @@ fn expired_leaf_is_valid_in_the_past() {
 #[test]
 fn client_purpose_on_a_server_only_leaf_exits_1() {
     let s = setup();
-    let out = sslsocket(&[
-        "verify",
-        &s.chain,
-        "--ca",
-        &s.root_pem,
-        "--purpose",
-        "client",
-    ]);
+    let out = s.verify(&["--purpose", "client"]);
     assert_exit(&out, 1);
     assert!(
         stdout(&out).starts_with("InvalidPurpose (16)"),
@@ -327,23 +271,9 @@ fn client_purpose_on_a_server_only_leaf_exits_1() {
         stdout(&out)
     );
 
-    let out = sslsocket(&[
-        "verify",
-        &s.chain,
-        "--ca",
-        &s.root_pem,
-        "--purpose",
-        "server",
-    ]);
+    let out = s.verify(&["--purpose", "server"]);
     assert_exit(&out, 0);
-    let out = sslsocket(&[
-        "verify",
-        &s.chain,
-        "--ca",
-        &s.root_pem,
-        "--purpose",
-        "SERVER",
-    ]);
+    let out = s.verify(&["--purpose", "SERVER"]);
     assert_exit(&out, 0);
 }
 
@@ -352,18 +282,10 @@ fn depth_limits_the_chain() {
     let s = setup();
     // leaf + intermediate + root = 3.
     for depth in ["0", "3", "4"] {
-        let out = sslsocket(&["verify", &s.chain, "--ca", &s.root_pem, "--depth", depth]);
+        let out = s.verify(&["--depth", depth]);
         assert_exit(&out, 0);
     }
-    let out = sslsocket(&[
-        "verify",
-        &s.chain,
-        "--ca",
-        &s.root_pem,
-        "--depth",
-        "2",
-        "--json",
-    ]);
+    let out = s.verify(&["--depth", "2", "--json"]);
     assert_exit(&out, 1);
     let report = json_of(&out);
     let errors = report["errors"].as_array().unwrap();

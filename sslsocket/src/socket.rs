@@ -560,14 +560,15 @@ impl<S> SslSocket<S> {
     /// [`ignore_listed_ssl_errors`](Self::ignore_listed_ssl_errors), which
     /// keeps unexpected errors fatal.
     pub fn ignore_ssl_errors(&mut self) {
-        self.ignore = IgnoreRule::Everything;
+        self.ignore.ignore_all();
     }
 
     /// Lets the coming handshakes go on only if every error is in `errors`,
-    /// matched on code and certificate (`ignoreSslErrors(list)`). An empty
-    /// list ignores nothing.
+    /// matched on code and certificate (`ignoreSslErrors(list)`). As in Qt,
+    /// the list replaces an earlier one and wins over
+    /// [`ignore_ssl_errors`](Self::ignore_ssl_errors); an empty list clears it.
     pub fn ignore_listed_ssl_errors(&mut self, errors: impl IntoIterator<Item = SslError>) {
-        self.ignore = IgnoreRule::Listed(errors.into_iter().collect());
+        self.ignore.ignore_listed(errors.into_iter().collect());
     }
 
     /// Calls `handler` during the handshake once per error, before the

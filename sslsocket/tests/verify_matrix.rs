@@ -641,13 +641,19 @@ fn depth_limits() {
             &[(UnspecifiedError, &root)],
         ),
         scenario(
+            // The depth error hides the missing issuer from the explanation,
+            // so webpki's reason is listed too: ignoring the depth error
+            // alone must not accept an untrusted chain.
             "too deep replaces the missing issuer",
             &[
                 &pki.unknown_leaf.certificate(),
                 &pki.unknown_intermediate.certificate(),
             ],
             pki.for_host(host).with_max_depth(1),
-            &[(UnspecifiedError, &pki.unknown_intermediate.certificate())],
+            &[
+                (UnspecifiedError, &pki.unknown_intermediate.certificate()),
+                (UnspecifiedError, &pki.unknown_leaf.certificate()),
+            ],
         ),
     ]);
 }
@@ -1024,4 +1030,60 @@ fn a_root_restricted_to_another_purpose_is_untrusted() {
         verify_chain(&[leaf], &for_client).is_empty(),
         "the same root is fine for clients"
     );
+}
+
+/// A CA restricted to some names must not vouch for others, whether the
+/// leaf names them in a subjectAltName (webpki refuses) or only in its CN
+/// (webpki does not look at CNs, so the CN fallback must not apply).
+#[test]
+fn name_constrained_cas_cannot_vouch_for_other_names() {
+    let pki = Pki::new();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "Example-only CA");
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.name_constraints = Some(rcgen::NameConstraints {
+        permitted_subtrees: vec![rcgen::GeneralSubtree::DnsName("example.com".into())],
+        excluded_subtrees: Vec::new(),
+    });
+    let constrained = pki.root.issue(params, common::pki::KeyKind::default());
+
+    let mut cn_only = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    cn_only
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "bank.com");
+    let cn_leaf = constrained
+        .issue(cn_only, common::pki::KeyKind::default())
+        .certificate();
+    let with_san = constrained
+        .leaf(&LeafSpec {
+            common_name: "bank",
+            dns: &["www.bank.com"],
+            ..LeafSpec::default()
+        })
+        .certificate();
+    let inter = constrained.certificate();
+    let roots = vec![pki.root.certificate()];
+
+    check(vec![
+        scenario(
+            "CN outside the constraint",
+            &[&cn_leaf, &inter],
+            VerifyOptions::new(roots.clone()).with_peer_name("bank.com"),
+            &[(HostNameMismatch, &cn_leaf)],
+        ),
+        scenario(
+            "SAN outside the constraint, right name",
+            &[&with_san, &inter],
+            VerifyOptions::new(roots.clone()).with_peer_name("www.bank.com"),
+            &[(UnspecifiedError, &with_san)],
+        ),
+        scenario(
+            "SAN outside the constraint, wrong name: the rejection stays listed",
+            &[&with_san, &inter],
+            VerifyOptions::new(roots.clone()).with_peer_name("other.example.com"),
+            &[(HostNameMismatch, &with_san), (UnspecifiedError, &with_san)],
+        ),
+    ]);
 }

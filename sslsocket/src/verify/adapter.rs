@@ -18,8 +18,9 @@ use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Signatu
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use super::policy::{VerificationOutcome, VerificationPolicy};
+use super::webpki_check::signature_algorithms;
 use super::webpki_check::TrustAnchors;
-use super::{chain_errors, valid_for_peer_name, VerifyOptions};
+use super::{chain_errors, host_name_error, VerifyOptions};
 use crate::certificate::SslCertificate;
 use crate::error::{SslError, SslErrorCode};
 use crate::ssl::PeerVerifyMode;
@@ -48,8 +49,7 @@ impl PeerVerifier {
             policy,
             options,
             anchors,
-            algorithms: rustls::crypto::aws_lc_rs::default_provider()
-                .signature_verification_algorithms,
+            algorithms: signature_algorithms(),
             outcome: Mutex::new(None),
         }
     }
@@ -119,14 +119,9 @@ impl PeerVerifier {
             };
         if self.policy.effective_mode() == PeerVerifyMode::VerifyNone {
             // Qt collects no chain errors here, but still reports a wrong name.
-            return if valid_for_peer_name(&chain[0], self.options.peer_name()) {
-                Vec::new()
-            } else {
-                vec![SslError::with_certificate(
-                    SslErrorCode::HostNameMismatch,
-                    chain[0].clone(),
-                )]
-            };
+            return host_name_error(&chain, self.options.peer_name(), false)
+                .into_iter()
+                .collect();
         }
         let options = match self.options.time_override() {
             Some(_) => self.options.clone(),

@@ -40,7 +40,7 @@ use std::net::{IpAddr, Ipv6Addr};
 
 use rustls_pki_types::{DnsName, ServerName};
 
-use crate::certificate::{SslCertificate, SubjectInfo};
+use crate::certificate::{ExtensionValue, SslCertificate, SubjectInfo};
 use crate::ssl::AlternativeNameEntryType;
 
 /// A name a peer was reached by.
@@ -94,8 +94,14 @@ impl std::fmt::Display for PeerName {
     }
 }
 
-/// Whether `certificate` is valid for `name`.
-pub(crate) fn matches(certificate: &SslCertificate, name: &PeerName) -> bool {
+/// Whether `certificate` is valid for `name`. The subject CN is looked at
+/// only when the certificate has no DNS subjectAltName (and no
+/// subjectAltName extension we cannot decode) and `allow_common_name` says so.
+pub(crate) fn matches(
+    certificate: &SslCertificate,
+    name: &PeerName,
+    allow_common_name: impl FnOnce() -> bool,
+) -> bool {
     let names = certificate.subject_alternative_names();
     match name {
         PeerName::Ip(ip) => names
@@ -110,17 +116,30 @@ pub(crate) fn matches(certificate: &SslCertificate, name: &PeerName) -> bool {
                 .filter(|(kind, _)| *kind == AlternativeNameEntryType::DnsEntry)
                 .map(|(_, value)| value.as_str())
                 .collect();
-            if dns.is_empty() {
-                certificate
+            if !dns.is_empty() {
+                // DNS names in a certificate are ASCII by definition; only
+                // the peer name and the CN get IDN mapping.
+                return dns
+                    .iter()
+                    .any(|san| san.is_ascii() && pattern_matches(san, &host));
+            }
+            // A subjectAltName extension we cannot decode may hide DNS names.
+            let undecodable_san = certificate.extensions().iter().any(|e| {
+                e.oid() == SUBJECT_ALT_NAME
+                    && !matches!(e.value(), ExtensionValue::SubjectAltName(_))
+            });
+            !undecodable_san
+                && allow_common_name()
+                && certificate
                     .subject_info(SubjectInfo::CommonName)
                     .iter()
                     .any(|cn| pattern_matches(cn, &host))
-            } else {
-                dns.iter().any(|san| pattern_matches(san, &host))
-            }
         }
     }
 }
+
+/// The subjectAltName extension (RFC 5280, 4.2.1.6).
+const SUBJECT_ALT_NAME: &str = "2.5.29.17";
 
 /// Whether the certificate name `pattern` (a DNS subjectAltName entry or a
 /// CN, possibly with a wildcard) matches the normalised DNS name `host`.
@@ -483,7 +502,7 @@ mod tests {
     use certs::{make, Spec};
 
     fn check(cert: &SslCertificate, name: &str) -> bool {
-        PeerName::parse(name).is_some_and(|name| matches(cert, &name))
+        PeerName::parse(name).is_some_and(|name| matches(cert, &name, || true))
     }
 
     #[test]
@@ -669,7 +688,7 @@ mod tests {
         for (cn, dns, ips, name, expect) in cases.iter().copied() {
             let cert = make(&Spec { cn, dns, ips });
             let peer = PeerName::parse(name).unwrap_or_else(|| panic!("{name:?} parses"));
-            let ours = matches(&cert, &peer);
+            let ours = matches(&cert, &peer, || true);
 
             let reference = match &peer {
                 PeerName::Dns(_) => peer.sni_name().unwrap(),

@@ -154,21 +154,31 @@ pub(crate) fn chain_errors(
     };
     let time = options.time();
     let verdict = webpki_check::check_chain(chain, anchors, options.purpose(), time);
-    let name_ok = valid_for_peer_name(leaf, options.peer_name());
+    let anchor_constrained = verdict
+        .as_ref()
+        .is_ok_and(|path| path.anchor_name_constrained);
+    let host_error = host_name_error(chain, options.peer_name(), anchor_constrained);
     let depth_ok = match &verdict {
-        Ok(path_len) => options.max_depth() == 0 || *path_len <= options.max_depth() as usize,
+        Ok(path) => options.max_depth() == 0 || path.length <= options.max_depth() as usize,
         Err(_) => true,
     };
-    if verdict.is_ok() && name_ok && depth_ok {
-        return Vec::new();
+    match (&verdict, depth_ok) {
+        (Ok(_), true) => return host_error.into_iter().collect(),
+        (Ok(_), false) | (Err(_), _) => {}
     }
-    let mut errors = diagnostics::diagnose(chain, options, time);
-    if errors.is_empty() {
-        let reason = match verdict {
-            Err(reason) => reason,
-            Ok(_) if !depth_ok => "the chain is longer than the peer verify depth".to_owned(),
-            Ok(_) => "the peer name is not valid".to_owned(),
-        };
+    let mut errors = diagnostics::diagnose(chain, options, time, host_error);
+    // The list must explain webpki's rejection: otherwise ignoring the listed
+    // errors would accept a chain for a reason nobody was shown.
+    let unexplained = match &verdict {
+        Err(rejection) => {
+            (!errors.iter().any(|e| rejection.explained_by(e.code()))).then(|| rejection.describe())
+        }
+        Ok(_) => errors
+            .iter()
+            .all(|e| e.code() == SslErrorCode::HostNameMismatch)
+            .then(|| "the chain is longer than the peer verify depth".to_owned()),
+    };
+    if let Some(reason) = unexplained {
         errors.push(
             SslError::with_certificate(SslErrorCode::UnspecifiedError, leaf.clone())
                 .with_detail(reason),
@@ -177,11 +187,32 @@ pub(crate) fn chain_errors(
     errors
 }
 
-/// Whether `leaf` is valid for `name` (always, when there is no name); a
-/// name that is neither a host name nor an address matches nothing.
-pub(crate) fn valid_for_peer_name(leaf: &SslCertificate, name: Option<&str>) -> bool {
-    name.is_none_or(|name| PeerName::parse(name).is_some_and(|name| hostname::matches(leaf, &name)))
+/// `HostNameMismatch` on the leaf of `chain` if it is not valid for `name`
+/// (nothing without a name); a name that is neither a host name nor an
+/// address matches nothing.
+///
+/// The subject CN stands in for DNS names only when no certificate that
+/// could be on the path restricts names: webpki applies name constraints to
+/// subjectAltNames only, so a CN must not slip past a constrained CA.
+pub(crate) fn host_name_error(
+    chain: &[SslCertificate],
+    name: Option<&str>,
+    anchor_name_constrained: bool,
+) -> Option<SslError> {
+    let (name, leaf) = (name?, chain.first()?);
+    let allow_common_name = || {
+        !anchor_name_constrained
+            && !chain[1..]
+                .iter()
+                .any(|c| c.extensions().iter().any(|e| e.oid() == NAME_CONSTRAINTS))
+    };
+    let valid =
+        PeerName::parse(name).is_some_and(|name| hostname::matches(leaf, &name, allow_common_name));
+    (!valid).then(|| SslError::with_certificate(SslErrorCode::HostNameMismatch, leaf.clone()))
 }
+
+/// The nameConstraints extension (RFC 5280, 4.2.1.10).
+const NAME_CONSTRAINTS: &str = "2.5.29.30";
 
 /// Whether `cert`'s extended key usage, if it has one, allows `purpose`.
 /// As in webpki and OpenSSL, anyExtendedKeyUsage does not stand in for

@@ -32,7 +32,7 @@ pub enum SslErrorsDecision {
     /// Ignore every error of this handshake (Qt: `ignoreSslErrors()`).
     IgnoreAll,
     /// Ignore these errors, matched on code and certificate (Qt:
-    /// `ignoreSslErrors(list)`); they add to the rules already set.
+    /// `ignoreSslErrors(list)`); the list replaces any list set before.
     Ignore(Vec<SslError>),
 }
 
@@ -67,18 +67,35 @@ impl IgnoreRule {
         }
     }
 
-    /// These rules with the handler's decision added.
-    fn with(&self, decision: SslErrorsDecision) -> IgnoreRule {
-        match (self, decision) {
-            (_, SslErrorsDecision::IgnoreAll) | (IgnoreRule::Everything, _) => {
-                IgnoreRule::Everything
-            }
-            (rule, SslErrorsDecision::NoChange) => rule.clone(),
-            (IgnoreRule::Nothing, SslErrorsDecision::Ignore(list)) => IgnoreRule::Listed(list),
-            (IgnoreRule::Listed(old), SslErrorsDecision::Ignore(list)) => {
-                IgnoreRule::Listed(old.iter().cloned().chain(list).collect())
-            }
+    /// Qt's `ignoreSslErrors()`: ignore everything, unless a non-empty list
+    /// is set, which Qt keeps deciding.
+    pub fn ignore_all(&mut self) {
+        if !matches!(self, IgnoreRule::Listed(list) if !list.is_empty()) {
+            *self = IgnoreRule::Everything;
         }
+    }
+
+    /// Qt's `ignoreSslErrors(list)`: the list replaces any earlier list and
+    /// wins over ignore-everything; an empty list clears the list, leaving
+    /// an earlier ignore-everything in force.
+    pub fn ignore_listed(&mut self, errors: Vec<SslError>) {
+        if !errors.is_empty() {
+            *self = IgnoreRule::Listed(errors);
+        } else if matches!(self, IgnoreRule::Listed(_)) {
+            *self = IgnoreRule::Nothing;
+        }
+    }
+
+    /// These rules with the handler's decision applied, as the handler's
+    /// calls to `ignoreSslErrors` would in Qt.
+    fn with(&self, decision: SslErrorsDecision) -> IgnoreRule {
+        let mut rule = self.clone();
+        match decision {
+            SslErrorsDecision::NoChange => {}
+            SslErrorsDecision::IgnoreAll => rule.ignore_all(),
+            SslErrorsDecision::Ignore(list) => rule.ignore_listed(list),
+        }
+        rule
     }
 }
 
@@ -293,7 +310,7 @@ mod tests {
     }
 
     #[test]
-    fn handler_ignores_add_to_the_rules() {
+    fn handler_lists_replace_earlier_lists_and_win_over_ignore_all() {
         let a = error(SslErrorCode::HostNameMismatch);
         let b = error(SslErrorCode::CertificateExpired);
         let mut policy = client(PeerVerifyMode::VerifyPeer);
@@ -302,13 +319,36 @@ mod tests {
         policy.on_ssl_errors = Some(Arc::new(move |_: &[SslError]| {
             SslErrorsDecision::Ignore(vec![only_b.clone()])
         }));
-        assert!(policy.decide(vec![a, b]).accepted);
-        policy.on_ssl_errors = None;
         assert!(
-            !policy
-                .decide(vec![error(SslErrorCode::CertificateExpired)])
-                .accepted
+            !policy.decide(vec![a.clone(), b.clone()]).accepted,
+            "Qt replaces the list"
         );
+        assert!(policy.decide(vec![b.clone()]).accepted);
+
+        policy.on_ssl_errors = Some(Arc::new(|_: &[SslError]| SslErrorsDecision::IgnoreAll));
+        assert!(
+            !policy.decide(vec![b.clone()]).accepted,
+            "a non-empty list wins over ignore-all"
+        );
+        policy.ignore = IgnoreRule::Nothing;
+        assert!(policy.decide(vec![a.clone(), b.clone()]).accepted);
+    }
+
+    #[test]
+    fn qt_ignore_calls() {
+        let a = error(SslErrorCode::HostNameMismatch);
+        let mut rule = IgnoreRule::Nothing;
+        rule.ignore_all();
+        assert_eq!(rule, IgnoreRule::Everything);
+        rule.ignore_listed(vec![a.clone()]);
+        assert_eq!(rule, IgnoreRule::Listed(vec![a.clone()]));
+        rule.ignore_all();
+        assert_eq!(rule, IgnoreRule::Listed(vec![a]), "the list keeps deciding");
+        rule.ignore_listed(Vec::new());
+        assert_eq!(rule, IgnoreRule::Nothing, "an empty list clears the list");
+        rule.ignore_all();
+        rule.ignore_listed(Vec::new());
+        assert_eq!(rule, IgnoreRule::Everything);
     }
 
     #[test]

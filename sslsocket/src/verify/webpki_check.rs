@@ -7,20 +7,20 @@ use webpki::{EndEntityCert, KeyUsage};
 
 use super::{extended_key_usage_allows, Purpose};
 use crate::certificate::SslCertificate;
+use crate::error::SslErrorCode;
 
 /// Trusted roots in the form webpki takes; built once per root list, because
 /// parsing a system store of ~150 roots per connection would be wasteful.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct TrustAnchors {
     anchors: Vec<TrustAnchor<'static>>,
-    /// Per anchor: whether its extended key usage allows (server, client)
-    /// authentication. webpki looks only at an anchor's name and key; Qt
-    /// (through OpenSSL) also refuses a root whose EKU excludes the purpose.
-    purposes: Vec<(bool, bool)>,
+    /// The certificate of each anchor, for the checks webpki does not make
+    /// on anchors (extended key usage).
+    roots: Vec<SslCertificate>,
 }
 
 impl TrustAnchors {
-    /// The anchors of `roots`; a root webpki cannot use is left out, which
+    /// The anchors of `roots`. A root webpki cannot use is left out, which
     /// makes chains through it fail verification rather than the whole list.
     pub(crate) fn new(roots: &[SslCertificate]) -> TrustAnchors {
         let mut trusted = TrustAnchors::default();
@@ -28,14 +28,94 @@ impl TrustAnchors {
             let der = CertificateDer::from(root.to_der());
             if let Ok(anchor) = webpki::anchor_from_trusted_cert(&der) {
                 trusted.anchors.push(anchor.to_owned());
-                trusted.purposes.push((
-                    extended_key_usage_allows(root, Purpose::ServerAuth),
-                    extended_key_usage_allows(root, Purpose::ClientAuth),
-                ));
+                trusted.roots.push(root.clone());
             }
         }
         trusted
     }
+}
+
+/// Why a chain was not accepted.
+#[derive(Debug)]
+pub(crate) enum Rejection {
+    /// webpki refused the chain.
+    Webpki(webpki::Error),
+    /// webpki accepted a path whose trusted root's extended key usage
+    /// excludes the purpose (Qt, through OpenSSL, refuses that root).
+    RootPurpose,
+    /// The leaf cannot be read as a certificate at all.
+    Unreadable(webpki::Error),
+}
+
+impl Rejection {
+    /// A short reason for people; webpki's own text for some errors lists
+    /// every algorithm identifier it supports.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Rejection::Webpki(e) => match e {
+                webpki::Error::UnsupportedSignatureAlgorithmContext(_)
+                | webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+                    "webpki rejected the chain: a signature uses an unsupported algorithm"
+                        .to_owned()
+                }
+                e => format!("webpki rejected the chain: {e:?}"),
+            },
+            Rejection::RootPurpose => {
+                "the trusted root's extended key usage does not allow this purpose".to_owned()
+            }
+            Rejection::Unreadable(e) => format!("webpki cannot read the leaf: {e:?}"),
+        }
+    }
+
+    /// Whether `code` names the problem behind this rejection, so that a
+    /// list containing it explains the rejection.
+    pub(crate) fn explained_by(&self, code: SslErrorCode) -> bool {
+        use webpki::Error as W;
+        use SslErrorCode::*;
+        let Rejection::Webpki(error) = self else {
+            return matches!(self, Rejection::RootPurpose) && code == CertificateUntrusted;
+        };
+        match error {
+            W::CertExpired { .. } => code == CertificateExpired,
+            W::CertNotValidYet { .. } => code == CertificateNotYetValid,
+            W::UnknownIssuer => matches!(
+                code,
+                UnableToGetLocalIssuerCertificate
+                    | UnableToGetIssuerCertificate
+                    | UnableToVerifyFirstCertificate
+                    | SelfSignedCertificate
+                    | SelfSignedCertificateInChain
+                    | CertificateSignatureFailed
+            ),
+            // webpki reports the last candidate it tried: a same-named
+            // certificate with another key is, to OpenSSL, no issuer at all.
+            W::InvalidSignatureForPublicKey => matches!(
+                code,
+                CertificateSignatureFailed
+                    | UnableToGetLocalIssuerCertificate
+                    | UnableToVerifyFirstCertificate
+            ),
+            W::UnsupportedSignatureAlgorithmContext(_)
+            | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+                code == CertificateSignatureFailed
+            }
+            W::CaUsedAsEndEntity | W::EndEntityUsedAsCa | W::UnsupportedCertVersion => {
+                code == InvalidCaCertificate
+            }
+            W::PathLenConstraintViolated => code == PathLengthExceeded,
+            W::RequiredEkuNotFoundContext(_) => code == InvalidPurpose,
+            _ => false,
+        }
+    }
+}
+
+/// What webpki's accepted path tells the rest of verification.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AcceptedPath {
+    /// Certificates on the path: leaf, intermediates and the root.
+    pub(crate) length: usize,
+    /// Whether the root restricts the names it may vouch for.
+    pub(crate) anchor_name_constrained: bool,
 }
 
 /// The time in the form webpki takes; times before 1970 become 1970.
@@ -43,20 +123,19 @@ pub(crate) fn unix_time(time: SystemTime) -> UnixTime {
     UnixTime::since_unix_epoch(time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO))
 }
 
-/// Runs webpki's path building for `chain` (leaf first) and returns the
-/// length of the verified path (leaf, intermediates and root), or webpki's
-/// reason for rejecting it, or the root's refusal of the purpose. Names are
-/// not checked here.
+/// Runs webpki's path building for `chain` (leaf first). Names are not
+/// checked here.
 pub(crate) fn check_chain(
     chain: &[SslCertificate],
     anchors: &TrustAnchors,
     purpose: Purpose,
     time: SystemTime,
-) -> Result<usize, String> {
-    let (leaf, intermediates) = chain.split_first().ok_or("the chain is empty")?;
+) -> Result<AcceptedPath, Rejection> {
+    let (leaf, intermediates) = chain
+        .split_first()
+        .ok_or(Rejection::Webpki(webpki::Error::BadDer))?;
     let leaf_der = CertificateDer::from(leaf.to_der());
-    let leaf = EndEntityCert::try_from(&leaf_der)
-        .map_err(|e| format!("webpki cannot read the leaf: {e}"))?;
+    let leaf = EndEntityCert::try_from(&leaf_der).map_err(Rejection::Unreadable)?;
     let intermediates: Vec<CertificateDer<'_>> = intermediates
         .iter()
         .map(|c| CertificateDer::from(c.to_der()))
@@ -65,12 +144,9 @@ pub(crate) fn check_chain(
         Purpose::ServerAuth => KeyUsage::server_auth(),
         Purpose::ClientAuth => KeyUsage::client_auth(),
     };
-    let algorithms = rustls::crypto::aws_lc_rs::default_provider()
-        .signature_verification_algorithms
-        .all;
     let path = leaf
         .verify_for_usage(
-            algorithms,
+            signature_algorithms().all,
             &anchors.anchors,
             &intermediates,
             unix_time(time),
@@ -78,20 +154,21 @@ pub(crate) fn check_chain(
             None,
             None,
         )
-        .map_err(|e| format!("webpki rejected the chain: {e}"))?;
+        .map_err(Rejection::Webpki)?;
     let anchor = anchors
         .anchors
         .iter()
         .position(|a| std::ptr::eq(a, path.anchor()));
-    let allowed =
-        anchor
-            .map(|i| anchors.purposes[i])
-            .is_none_or(|(server, client)| match purpose {
-                Purpose::ServerAuth => server,
-                Purpose::ClientAuth => client,
-            });
-    if !allowed {
-        return Err("the trusted root's extended key usage does not allow this purpose".to_owned());
+    if anchor.is_some_and(|i| !extended_key_usage_allows(&anchors.roots[i], purpose)) {
+        return Err(Rejection::RootPurpose);
     }
-    Ok(2 + path.intermediate_certificates().count())
+    Ok(AcceptedPath {
+        length: 2 + path.intermediate_certificates().count(),
+        anchor_name_constrained: path.anchor().name_constraints.is_some(),
+    })
+}
+
+/// The signature algorithms of the crate's crypto provider.
+pub(crate) fn signature_algorithms() -> rustls::crypto::WebPkiSupportedAlgorithms {
+    rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms
 }

@@ -97,10 +97,9 @@ mod path;
 
 use std::time::SystemTime;
 
-use super::hostname::{matches, PeerName};
 use super::VerifyOptions;
 use crate::certificate::SslCertificate;
-use crate::error::{SslError, SslErrorCode};
+use crate::error::SslError;
 
 /// Every problem with `chain` (leaf first, then presented certificates in
 /// any order) in Qt's names and order, as of `time`. An empty chain gives an
@@ -109,19 +108,12 @@ pub(crate) fn diagnose(
     chain: &[SslCertificate],
     options: &VerifyOptions,
     time: SystemTime,
+    host_error: Option<SslError>,
 ) -> Vec<SslError> {
-    let Some(leaf) = chain.first() else {
+    if chain.is_empty() {
         return Vec::new();
-    };
-    let mut errors = Vec::new();
-    if let Some(name) = options.peer_name() {
-        if !PeerName::parse(name).is_some_and(|name| matches(leaf, &name)) {
-            errors.push(SslError::with_certificate(
-                SslErrorCode::HostNameMismatch,
-                leaf.clone(),
-            ));
-        }
     }
+    let mut errors: Vec<SslError> = host_error.into_iter().collect();
     let limits = checks::Limits {
         purpose: options.purpose(),
         max_depth: usize::try_from(options.max_depth()).unwrap_or(usize::MAX),
@@ -156,7 +148,8 @@ mod tests {
     };
 
     use super::*;
-    use crate::verify::Purpose;
+    use crate::error::SslErrorCode;
+    use crate::verify::{host_name_error, Purpose};
     use SslErrorCode::*;
 
     struct Id {
@@ -229,7 +222,12 @@ mod tests {
         let chain: Vec<SslCertificate> = chain.iter().map(|id| id.cert.clone()).collect();
         let roots = roots.iter().map(|id| id.cert.clone()).collect();
         let options = options(VerifyOptions::new(roots));
-        codes(&diagnose(&chain, &options, options.time()))
+        codes(&diagnose(
+            &chain,
+            &options,
+            options.time(),
+            host_name_error(&chain, options.peer_name(), false),
+        ))
     }
 
     fn on(code: SslErrorCode, name: &str) -> (SslErrorCode, String) {
@@ -250,7 +248,7 @@ mod tests {
     #[test]
     fn empty_chain_gives_nothing_here() {
         let options = VerifyOptions::new(Vec::new());
-        assert!(diagnose(&[], &options, SystemTime::now()).is_empty());
+        assert!(diagnose(&[], &options, SystemTime::now(), None).is_empty());
     }
 
     #[test]
@@ -327,7 +325,8 @@ mod tests {
             codes(&diagnose(
                 std::slice::from_ref(&damaged),
                 &options,
-                options.time()
+                options.time(),
+                None
             )),
             vec![
                 on(SelfSignedCertificate, "lone"),
@@ -449,7 +448,12 @@ mod tests {
         ];
         let options = VerifyOptions::new(Vec::new());
         assert_eq!(
-            codes(&diagnose(&chain, &options, options.time())),
+            codes(&diagnose(
+                &chain,
+                &options,
+                options.time(),
+                host_name_error(&chain, options.peer_name(), false)
+            )),
             vec![on(UnableToGetLocalIssuerCertificate, "B")]
         );
         // Many copies of the same intermediate.

@@ -33,6 +33,15 @@ const MAX_PATHS: usize = 16;
 /// follows the first candidate only, so the work stays linear.
 const MAX_STEPS: usize = 64;
 
+/// Signature checks the search may make in all. A peer controls the chain:
+/// without a bound, many certificates naming the same issuer would cost a
+/// signature check each, per level (webpki bounds its own search alike).
+const MAX_SIGNATURE_CHECKS: usize = 100;
+
+/// Presented certificates considered besides the leaf; real chains have a
+/// handful, and the rest can only be padding.
+const MAX_PRESENTED: usize = 31;
+
 /// Where a certificate of a path comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Node {
@@ -94,8 +103,11 @@ pub(super) fn build<'a>(chain: &'a [SslCertificate], roots: &'a [SslCertificate]
         chain,
         roots,
         roots_by_subject: index_by_subject(roots.iter().enumerate()),
-        presented_by_subject: index_by_subject(chain.iter().enumerate().skip(1)),
+        presented_by_subject: index_by_subject(
+            chain.iter().enumerate().skip(1).take(MAX_PRESENTED),
+        ),
         signatures: HashMap::new(),
+        signature_budget: MAX_SIGNATURE_CHECKS,
         steps: 0,
         paths: Vec::new(),
     };
@@ -128,6 +140,7 @@ struct Builder<'a> {
     presented_by_subject: HashMap<&'a [u8], Vec<usize>>,
     /// Signature checks already made: (certificate, candidate issuer).
     signatures: HashMap<(Node, Node), bool>,
+    signature_budget: usize,
     steps: usize,
     paths: Vec<Path<'a>>,
 }
@@ -140,17 +153,19 @@ impl<'a> Builder<'a> {
         }
     }
 
-    /// Whether the key of `issuer` verifies the signature of `subject`.
+    /// Whether the key of `issuer` verifies the signature of `subject`;
+    /// false once the signature budget is spent.
     fn signed_by(&mut self, subject: Node, issuer: Node) -> bool {
-        let (chain, roots) = (self.chain, self.roots);
-        let cert = |node| match node {
-            Node::Presented(i) => &chain[i],
-            Node::Root(i) => &roots[i],
-        };
-        *self
-            .signatures
-            .entry((subject, issuer))
-            .or_insert_with(|| cert(subject).is_signed_by(cert(issuer)))
+        if let Some(&known) = self.signatures.get(&(subject, issuer)) {
+            return known;
+        }
+        if self.signature_budget == 0 {
+            return false;
+        }
+        self.signature_budget -= 1;
+        let verified = self.cert(subject).is_signed_by(self.cert(issuer));
+        self.signatures.insert((subject, issuer), verified);
+        verified
     }
 
     fn is_self_signed(&mut self, node: Node) -> bool {

@@ -1,0 +1,23 @@
+//! Reading certificate and key files given on the command line.
+
+use std::path::Path;
+
+use sslsocket::{EncodingFormat, SslCertificate};
+
+/// The contents of `file` and their encoding: PEM when the file starts
+/// (after any whitespace) with PEM armour, else DER.
+pub fn read_encoded(file: &Path) -> std::io::Result<(Vec<u8>, EncodingFormat)> {
+    let data = std::fs::read(file)?;
+    let format = if data.trim_ascii_start().starts_with(b"-----BEGIN") {
+        EncodingFormat::Pem
+    } else {
+        EncodingFormat::Der
+    };
+    Ok((data, format))
+}
+
+/// Every certificate in `file`: PEM (any number) or DER (one).
+pub fn read_certificates(file: &Path) -> Result<Vec<SslCertificate>, sslsocket::Error> {
+    let (data, format) = read_encoded(file)?;
+    SslCertificate::from_data(&data, format)
+}

@@ -1,0 +1,40 @@
+//! Running the `sslsocket` binary and reading what it printed, for the
+//! integration tests (`mod common;`).
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// Runs the binary with `args`.
+pub fn sslsocket(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sslsocket"))
+        .args(args)
+        .output()
+        .expect("the sslsocket binary runs")
+}
+
+pub fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// stdout as JSON; panics with the output when it is not.
+pub fn json_of(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", stdout(output)))
+}
+
+/// Asserts the exit code, showing stdout and stderr when it differs.
+#[track_caller]
+pub fn assert_exit(output: &Output, code: i32) {
+    assert_eq!(
+        output.status.code(),
+        Some(code),
+        "stdout:\n{}stderr:\n{}",
+        stdout(output),
+        stderr(output)
+    );
+}
