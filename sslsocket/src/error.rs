@@ -482,11 +482,24 @@ impl From<io::Error> for Error {
 }
 
 impl From<Error> for io::Error {
+    /// Keeps the kinds `std::io` users match on: timeouts, closed
+    /// connections, refused connections.
     fn from(e: Error) -> Self {
-        match e {
-            Error::Io(inner) => inner,
-            other => io::Error::other(other),
+        if let Error::Io(inner) = e {
+            return inner;
         }
+        let kind = match &e {
+            Error::Timeout { .. } => io::ErrorKind::TimedOut,
+            Error::RemoteHostClosed => io::ErrorKind::ConnectionAborted,
+            Error::ConnectFailed { source, .. } => source.kind(),
+            Error::HostNotFound { .. } => io::ErrorKind::NotFound,
+            Error::InvalidState { .. } => io::ErrorKind::NotConnected,
+            Error::VerificationFailed { .. } | Error::HandshakeFailed(_) | Error::Tls(_) => {
+                io::ErrorKind::InvalidData
+            }
+            _ => io::ErrorKind::Other,
+        };
+        io::Error::new(kind, e)
     }
 }
 

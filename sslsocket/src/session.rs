@@ -70,6 +70,9 @@ pub(crate) struct Session {
     /// The transport ended without the peer's close_notify after the
     /// handshake: the data may have been cut short by an attacker.
     truncated: bool,
+    /// Plaintext arrived since [`take_fresh_data`](Self::take_fresh_data)
+    /// was last called.
+    fresh_data: bool,
     failed: bool,
 }
 
@@ -86,6 +89,7 @@ impl Default for Session {
             read_buffer_size: 0,
             peer_closed: false,
             truncated: false,
+            fresh_data: false,
             failed: false,
         }
     }
@@ -106,6 +110,16 @@ impl Session {
 
     pub(crate) fn peer_closed(&self) -> bool {
         self.peer_closed
+    }
+
+    /// Whether plaintext arrived since the last call; clears the mark.
+    pub(crate) fn take_fresh_data(&mut self) -> bool {
+        std::mem::take(&mut self.fresh_data)
+    }
+
+    /// Whether new plaintext arrived since the last [`take_fresh_data`](Self::take_fresh_data).
+    pub(crate) fn has_fresh_data(&self) -> bool {
+        self.fresh_data
     }
 
     /// Whether the stream ended without close_notify after the handshake.
@@ -232,6 +246,7 @@ impl Session {
                     self.peer_closed = true;
                 } else {
                     self.incoming.extend(&self.scratch[..n]);
+                    self.fresh_data = true;
                     self.events.push(Event::ReadyRead);
                 }
                 Ok(n)
@@ -273,6 +288,7 @@ impl Session {
         }
         let tls = self.tls.as_ref().expect("checked above");
         if tls.encrypted && fresh_plaintext {
+            self.fresh_data = true;
             self.events.push(Event::ReadyRead);
         }
         Ok(())
@@ -284,9 +300,16 @@ impl Session {
             && tls.connection.peer_certificates().is_none()
         {
             if let Err(e) = tls.verifier.finish_without_client_certificate() {
+                // The handshake is over on rustls' side, so no alert can say
+                // why; close_notify ends the connection before any data.
                 let error = classify(&e, &tls.verifier, false);
                 tls.connection.send_close_notify();
-                return Err(self.fail(error));
+                self.events.push(Event::AlertSent {
+                    level: AlertLevel::Warning,
+                    kind: AlertType::CloseNotify,
+                });
+                self.failed = true;
+                return Err(error);
             }
         }
         tls.encrypted = true;
@@ -554,6 +577,11 @@ impl Session {
 /// Tells verification failures, handshake failures and later protocol
 /// errors apart.
 fn classify(error: &rustls::Error, verifier: &PeerVerifier, encrypted: bool) -> Error {
+    if matches!(error, rustls::Error::NoCertificatesPresented) {
+        // rustls refused the missing client certificate itself; record it
+        // as the verification outcome, in Qt's terms.
+        let _ = verifier.finish_without_client_certificate();
+    }
     match verifier.outcome() {
         Some(outcome) if !outcome.accepted => Error::VerificationFailed {
             errors: outcome.errors,

@@ -157,6 +157,7 @@ pub struct SslSocket<S = TcpStream> {
     on_ssl_errors: Option<SslErrorsHandler>,
     error: Option<(SocketError, String)>,
     read_timeout: Option<Duration>,
+    write_timeout: Option<Duration>,
     /// Data written while an encrypted connection is still being set up;
     /// it goes to TLS when the handshake starts.
     early_writes: Vec<u8>,
@@ -304,6 +305,7 @@ impl<S> SslSocket<S> {
             on_ssl_errors: None,
             error: None,
             read_timeout: None,
+            write_timeout: None,
             early_writes: Vec::new(),
         }
     }
@@ -661,9 +663,17 @@ impl<S> SslSocket<S> {
     }
 
     /// The timeout `std::io::Read` uses when waiting for data; `None` (the
-    /// default) waits without limit.
+    /// default) waits without limit. A timeout is an `io::Error` of kind
+    /// `TimedOut`.
     pub fn set_read_timeout(&mut self, timeout: Option<Duration>) {
         self.read_timeout = timeout;
+    }
+
+    /// The timeout `std::io::Write` uses for each `write` or `flush`,
+    /// including finishing a pending connection and handshake; `None` (the
+    /// default) waits without limit.
+    pub fn set_write_timeout(&mut self, timeout: Option<Duration>) {
+        self.write_timeout = timeout;
     }
 
     // --- reading --------------------------------------------------------------
@@ -959,14 +969,17 @@ impl<S: Transport> SslSocket<S> {
         })
     }
 
-    /// Waits until there is data to read (`waitForReadyRead`). Unlike Qt,
-    /// which waits for data newer than what is already buffered, it returns
-    /// at once when data is available, so that data that arrived with the
-    /// end of the handshake is not waited for twice.
+    /// Waits until new data has arrived (`waitForReadyRead`): data that
+    /// came since the last call returns at once (also data that arrived
+    /// with the end of the handshake), otherwise it waits for more. So
+    /// `while !s.can_read_line() { s.wait_for_ready_read(t)? }` waits for
+    /// the rest of a line instead of spinning.
     pub fn wait_for_ready_read(&mut self, timeout: Option<Duration>) -> Result<()> {
         let deadline = timeout.map(|t| Instant::now() + t);
         self.connect_pending(deadline)?;
-        self.drive(deadline, "waiting for data", |s| s.bytes_available() > 0)
+        self.drive(deadline, "waiting for data", |s| s.session.has_fresh_data())?;
+        self.session.take_fresh_data();
+        Ok(())
     }
 
     /// Waits until the queued data is written (`waitForBytesWritten`).
@@ -1199,12 +1212,17 @@ impl<S: Transport> Write for SslSocket<S> {
 
 impl<S: Transport> SslSocket<S> {
     /// `std::io::Write` semantics: a connection still being set up is
-    /// completed first, so that queued data really goes out.
+    /// completed first, so that queued data really goes out; the write
+    /// timeout bounds all of it.
     fn flush_for_write(&mut self) -> io::Result<()> {
-        self.connect_pending(None)?;
+        let deadline = self.write_timeout.map(|t| Instant::now() + t);
+        self.connect_pending(deadline)?;
         if self.session.is_handshaking() {
-            self.wait_for_encrypted(None)?;
+            self.drive(deadline, "waiting for the handshake", |s| {
+                s.session.is_encrypted()
+            })?;
         }
-        SslSocket::flush(self).map_err(Into::into)
+        self.drive(deadline, "writing", |s| !s.session.wants_write())?;
+        Ok(())
     }
 }

@@ -207,9 +207,14 @@ impl ClientCertVerifier for PeerVerifier {
     }
 
     fn client_auth_mandatory(&self) -> bool {
-        // A missing certificate is decided by `finish_without_client_certificate`,
-        // so that it goes through the handlers and ignore rules like any error.
-        false
+        // When nothing could accept a missing certificate, rustls refuses it
+        // in the handshake, with the proper alert. Otherwise the handlers and
+        // ignore rules decide, in `finish_without_client_certificate`.
+        let missing = [SslError::new(SslErrorCode::NoPeerCertificate)];
+        self.policy.effective_mode() == PeerVerifyMode::VerifyPeer
+            && self.policy.on_ssl_errors.is_none()
+            && self.policy.on_peer_verify_error.is_none()
+            && !self.policy.ignore.covers(&missing)
     }
 
     fn root_hint_subjects(&self) -> &[DistinguishedName] {
@@ -701,14 +706,23 @@ mod tests {
         );
         assert_eq!(
             result,
-            Ok(()),
-            "rustls completes; the socket decides before any data flows"
+            Err(Failed::Server),
+            "nothing can accept the missing certificate: rustls refuses it with an alert"
         );
         assert!(server.peer_certificates().is_none());
         assert!(matches!(
             verifier.finish_without_client_certificate(),
             Err(rustls::Error::NoCertificatesPresented)
         ));
+        assert_eq!(codes(&verifier.outcome().unwrap()), [NoPeerCertificate]);
+
+        // With a handler that could ignore it, rustls completes and the
+        // socket decides before any data flows.
+        let mut handled = server_policy(PeerVerifyMode::VerifyPeer);
+        handled.on_ssl_errors = Some(Arc::new(|_: &[SslError]| SslErrorsDecision::NoChange));
+        let (result, verifier, _) = serve(handled, roots.clone(), None);
+        assert_eq!(result, Ok(()));
+        assert!(verifier.finish_without_client_certificate().is_err());
         assert_eq!(codes(&verifier.outcome().unwrap()), [NoPeerCertificate]);
 
         let mut tolerant = server_policy(PeerVerifyMode::VerifyPeer);
