@@ -5,7 +5,7 @@
 //! A configuration is copied into a socket when its handshake starts, so
 //! changing one later affects only the next handshake.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -51,6 +51,7 @@ pub struct SslConfiguration {
     private_key: Option<SslKey>,
     allowed_next_protocols: Vec<Vec<u8>>,
     handshake_timeout: Option<Duration>,
+    dangerous_key_log_file: Option<PathBuf>,
 }
 
 fn default_configuration_lock() -> &'static RwLock<SslConfiguration> {
@@ -106,6 +107,7 @@ impl SslConfiguration {
             private_key: None,
             allowed_next_protocols: Vec::new(),
             handshake_timeout: Some(DEFAULT_HANDSHAKE_TIMEOUT),
+            dangerous_key_log_file: None,
         }
     }
 
@@ -456,6 +458,18 @@ impl SslConfiguration {
     /// Sets how long a handshake may take; `None` means no limit.
     pub fn set_handshake_timeout(&mut self, timeout: Option<Duration>) {
         self.handshake_timeout = timeout;
+    }
+
+    /// The file session secrets are appended to, if any.
+    pub fn dangerous_key_log_file(&self) -> Option<&Path> {
+        self.dangerous_key_log_file.as_deref()
+    }
+
+    /// Appends every session's secrets to `path` in the NSS key log format,
+    /// so that Wireshark can decrypt captured traffic. Dangerous: anyone who
+    /// can read the file can read the connections. For debugging only.
+    pub fn set_dangerous_key_log_file(&mut self, path: Option<PathBuf>) {
+        self.dangerous_key_log_file = path;
     }
 }
 

@@ -557,6 +557,15 @@ impl Session {
             .map(<[u8]>::to_vec)
     }
 
+    pub(crate) fn key_exchange_group(&self) -> Option<String> {
+        let group = self
+            .tls
+            .as_ref()?
+            .connection
+            .negotiated_key_exchange_group()?;
+        Some(format!("{:?}", group.name()))
+    }
+
     pub(crate) fn is_resumed(&self) -> bool {
         self.tls
             .as_ref()

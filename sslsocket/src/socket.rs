@@ -630,6 +630,12 @@ impl<S> SslSocket<S> {
         self.session.next_negotiated_protocol()
     }
 
+    /// The key exchange group of the session, e.g. `"X25519MLKEM768"` or
+    /// `"X25519"`, once the handshake got that far.
+    pub fn key_exchange_group(&self) -> Option<String> {
+        self.session.key_exchange_group()
+    }
+
     /// Whether the last handshake resumed an earlier session.
     pub fn is_session_resumed(&self) -> bool {
         self.session.is_resumed()

@@ -42,6 +42,7 @@ pub(crate) struct TlsContext {
     client_resumption: Resumption,
     server_sessions: Arc<dyn StoresServerSessions>,
     ticketer: Option<Arc<dyn ProducesTickets>>,
+    key_log: Option<Arc<KeyLogFile>>,
 }
 
 impl std::fmt::Debug for TlsContext {
@@ -143,6 +144,9 @@ impl TlsContext {
             client_resumption,
             server_sessions: ServerSessionMemoryCache::new(SESSION_CACHE_SIZE),
             ticketer,
+            key_log: configuration
+                .dangerous_key_log_file()
+                .map(|path| Arc::new(KeyLogFile::new(path))),
         })
     }
 
@@ -191,6 +195,9 @@ impl TlsContext {
         } else {
             Resumption::disabled()
         };
+        if let Some(key_log) = &self.key_log {
+            config.key_log = key_log.clone();
+        }
         Ok(Arc::new(config))
     }
 
@@ -227,6 +234,58 @@ impl TlsContext {
         if self.ticketer.is_none() || !share_sessions || !self.sessions_shared() {
             config.send_tls13_tickets = 0;
         }
+        if let Some(key_log) = &self.key_log {
+            config.key_log = key_log.clone();
+        }
         Ok(Arc::new(config))
+    }
+}
+
+/// Session secrets appended to a file in the NSS key log format
+/// (`LABEL <client random hex> <secret hex>`), which Wireshark reads.
+#[derive(Debug)]
+struct KeyLogFile {
+    path: std::path::PathBuf,
+    file: Mutex<Option<std::fs::File>>,
+}
+
+impl KeyLogFile {
+    fn new(path: &std::path::Path) -> KeyLogFile {
+        KeyLogFile {
+            path: path.to_owned(),
+            file: Mutex::new(None),
+        }
+    }
+}
+
+impl rustls::KeyLog for KeyLogFile {
+    fn log(&self, label: &str, client_random: &[u8], secret: &[u8]) {
+        use std::fmt::Write as _;
+        use std::io::Write as _;
+        let mut line =
+            String::with_capacity(label.len() + 2 * (client_random.len() + secret.len()) + 3);
+        line.push_str(label);
+        line.push(' ');
+        for byte in client_random {
+            let _ = write!(line, "{byte:02x}");
+        }
+        line.push(' ');
+        for byte in secret {
+            let _ = write!(line, "{byte:02x}");
+        }
+        line.push('\n');
+        let mut file = self.file.lock().unwrap_or_else(PoisonError::into_inner);
+        if file.is_none() {
+            // A debugging aid must not break connections: a file that cannot
+            // be opened just gets no lines.
+            *file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(&self.path)
+                .ok();
+        }
+        if let Some(file) = file.as_mut() {
+            let _ = file.write_all(line.as_bytes());
+        }
     }
 }

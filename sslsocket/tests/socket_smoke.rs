@@ -43,8 +43,13 @@ fn client_and_server_talk() {
         line
     });
 
+    let keys = tempfile::TempDir::new().unwrap();
+    let key_log = keys.path().join("keys.log");
     let mut client = SslSocket::new();
     client.set_ca_certificates(vec![root.certificate()]);
+    client
+        .ssl_configuration_mut()
+        .set_dangerous_key_log_file(Some(key_log.clone()));
     client.connect_to_host_encrypted("localhost", port);
     client.write_data(b"hello over TLS\n").unwrap();
     client
@@ -53,6 +58,20 @@ fn client_and_server_talk() {
     assert_eq!(client.mode(), SslMode::SslClientMode);
     assert_eq!(client.session_protocol(), SslProtocol::TlsV1_3);
     assert!(client.session_cipher().is_some());
+    assert!(
+        client
+            .key_exchange_group()
+            .is_some_and(|g| g.contains("X25519")),
+        "{:?}",
+        client.key_exchange_group()
+    );
+    let logged = std::fs::read_to_string(&key_log).unwrap();
+    assert!(
+        logged
+            .lines()
+            .any(|l| l.starts_with("CLIENT_TRAFFIC_SECRET_0 ")),
+        "{logged}"
+    );
     client.flush().unwrap();
     let mut reply = String::new();
     client.read_to_string(&mut reply).unwrap();
