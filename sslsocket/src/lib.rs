@@ -94,6 +94,61 @@
 //! # Ok::<(), sslsocket::Error>(())
 //! ```
 //!
+//! ## Sockets
+//!
+//! [`SslSocket`] follows `QSslSocket`: start calls return at once, and the
+//! `wait_for_*` calls drive the network until their condition holds or the
+//! timeout runs out. Data written before the handshake completes is sent
+//! once it does. Here a server and a client talk over 127.0.0.1:
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use std::net::TcpListener;
+//! use std::time::Duration;
+//! use sslsocket::{KeyType, SslCertificate, SslKey, SslProtocol, SslSocket};
+//!
+//! # let key_pair = rcgen::KeyPair::generate().unwrap();
+//! # let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+//! # let certificate = SslCertificate::from_der(params.self_signed(&key_pair).unwrap().der()).unwrap();
+//! # let key = SslKey::from_pem(key_pair.serialize_pem(), KeyType::PrivateKey, None).unwrap();
+//! let timeout = Some(Duration::from_secs(10));
+//! let listener = TcpListener::bind("127.0.0.1:0")?;
+//! let port = listener.local_addr()?.port();
+//! let server_identity = (vec![certificate.clone()], key);
+//! let server = std::thread::spawn(move || -> Result<(), sslsocket::Error> {
+//!     let mut socket = SslSocket::from_stream(listener.accept()?.0);
+//!     let (chain, key) = server_identity;
+//!     socket.ssl_configuration_mut().set_local_identity(chain, key)?;
+//!     socket.start_server_encryption()?;
+//!     socket.wait_for_encrypted(timeout)?;
+//!     while !socket.can_read_line() {
+//!         socket.wait_for_ready_read(timeout)?;
+//!     }
+//!     let line = socket.read_line(1024);
+//!     socket.write_data(&line)?;
+//!     socket.disconnect_from_host();
+//!     Ok(())
+//! });
+//!
+//! let mut client = SslSocket::new();
+//! client.set_ca_certificates(vec![certificate]); // trust only this (self-signed) server
+//! client.connect_to_host_encrypted("localhost", port);
+//! client.write_data(b"hello\n")?; // queued until the handshake completes
+//! client.wait_for_encrypted(timeout)?;
+//! assert_eq!(client.session_protocol(), SslProtocol::TlsV1_3);
+//! client.set_read_timeout(timeout);
+//! let mut echo = String::new();
+//! client.read_to_string(&mut echo)?;
+//! assert_eq!(echo, "hello\n");
+//! server.join().unwrap()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! When the peer's certificate is not acceptable, the handshake fails with
+//! [`Error::VerificationFailed`] listing Qt's errors; ignore exactly the
+//! errors you expect with [`SslSocket::ignore_listed_ssl_errors`], or decide
+//! during the handshake with [`SslSocket::on_ssl_errors`].
+//!
 //! ## Verification errors
 //!
 //! Problems with a peer's chain are [`SslError`] values: Qt's code, number
@@ -156,6 +211,7 @@ pub mod error;
 pub mod event;
 pub mod key;
 mod pem;
+pub mod server;
 mod session;
 pub mod socket;
 pub mod ssl;
@@ -172,6 +228,7 @@ pub use configuration::SslConfiguration;
 pub use error::{Error, Result, SslError, SslErrorCode};
 pub use event::Event;
 pub use key::SslKey;
+pub use server::{ServerEvent, ServerMode, SslServer};
 pub use session::Counters;
 pub use socket::{SslSocket, Transport};
 pub use ssl::{

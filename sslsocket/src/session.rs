@@ -21,7 +21,7 @@ use crate::cipher::SslCipher;
 use crate::error::{Error, Result, SslError};
 use crate::event::{Event, EventQueue};
 use crate::ssl::{AlertLevel, AlertType, SslMode, SslProtocol};
-use crate::verify::{PeerVerifier, VerificationOutcome};
+use crate::verify::{take_published_outcome, PeerVerifier, VerificationOutcome};
 
 /// Scratch space for plain-mode reads; a TLS record's worth.
 const PLAIN_READ_CHUNK: usize = 16 * 1024;
@@ -41,7 +41,13 @@ pub struct Counters {
 
 struct Tls {
     connection: Connection,
-    verifier: Arc<PeerVerifier>,
+    /// The connection's own verifier, when it has one (servers, and clients
+    /// whose policy may accept errors); `None` for a client that shares its
+    /// configuration's strict verifier.
+    verifier: Option<Arc<PeerVerifier>>,
+    /// What verification found, as published by the verifier during
+    /// `process_new_packets`.
+    outcome: Option<VerificationOutcome>,
     /// The handshake completed and the peer was accepted.
     encrypted: bool,
     /// Decrypted bytes waiting in rustls' buffer.
@@ -155,7 +161,7 @@ impl Session {
         &mut self,
         config: Arc<ClientConfig>,
         name: ServerName<'static>,
-        verifier: Arc<PeerVerifier>,
+        verifier: Option<Arc<PeerVerifier>>,
     ) -> Result<()> {
         let connection = ClientConnection::new(config, name).map_err(Error::Tls)?;
         self.start(
@@ -174,7 +180,7 @@ impl Session {
         let connection = ServerConnection::new(config).map_err(Error::Tls)?;
         self.start(
             Connection::Server(connection),
-            verifier,
+            Some(verifier),
             SslMode::SslServerMode,
         )
     }
@@ -182,15 +188,18 @@ impl Session {
     fn start(
         &mut self,
         mut connection: Connection,
-        verifier: Arc<PeerVerifier>,
+        verifier: Option<Arc<PeerVerifier>>,
         mode: SslMode,
     ) -> Result<()> {
         // Qt queues every write; rustls' default limit would make early writes partial.
         connection.set_buffer_limit(None);
+        // An outcome left over from a verifier used outside a session.
+        let _ = take_published_outcome();
         let early: Vec<u8> = self.incoming.drain(..).collect();
         self.tls = Some(Tls {
             connection,
             verifier,
+            outcome: None,
             encrypted: false,
             plaintext_pending: 0,
             queued_before_handshake: 0,
@@ -211,17 +220,22 @@ impl Session {
 
     /// Whether reading from the network would make progress: false when the
     /// read buffer is full or the peer has finished sending.
-    pub(crate) fn wants_read(&self) -> bool {
+    pub(crate) fn wants_read(&mut self) -> bool {
         if self.peer_closed || self.failed {
             return false;
         }
         if self.read_buffer_size > 0 && self.bytes_available() >= self.read_buffer_size {
             return false;
         }
-        match &self.tls {
-            Some(tls) => tls.connection.wants_read(),
-            None => true,
+        let Some(tls) = &self.tls else { return true };
+        if !tls.connection.wants_read() && tls.encrypted && tls.plaintext_pending > 0 {
+            // rustls holds back while its own plaintext buffer is full; the
+            // read buffer bound (if any) is ours to enforce, so make room.
+            self.pull_plaintext();
         }
+        self.tls
+            .as_ref()
+            .is_some_and(|tls| tls.connection.wants_read())
     }
 
     /// Reads once from `transport` and processes what arrived. `Ok(0)` means
@@ -260,10 +274,14 @@ impl Session {
         let Some(tls) = &mut self.tls else {
             return Ok(());
         };
-        let state = match tls.connection.process_new_packets() {
+        let processed = tls.connection.process_new_packets();
+        if let Some(outcome) = take_published_outcome() {
+            tls.outcome = Some(outcome);
+        }
+        let state = match processed {
             Ok(state) => state,
             Err(e) => {
-                let error = classify(&e, &tls.verifier, tls.encrypted);
+                let error = classify(&e, tls);
                 if let rustls::Error::AlertReceived(alert) = &e {
                     self.events.push(Event::AlertReceived {
                         level: AlertLevel::Fatal,
@@ -299,10 +317,17 @@ impl Session {
         if matches!(tls.connection, Connection::Server(_))
             && tls.connection.peer_certificates().is_none()
         {
-            if let Err(e) = tls.verifier.finish_without_client_certificate() {
+            let missing = tls
+                .verifier
+                .as_ref()
+                .map(|v| v.finish_without_client_certificate());
+            if let Some(outcome) = take_published_outcome() {
+                tls.outcome = Some(outcome);
+            }
+            if let Some(Err(e)) = missing {
                 // The handshake is over on rustls' side, so no alert can say
                 // why; close_notify ends the connection before any data.
-                let error = classify(&e, &tls.verifier, false);
+                let error = classify(&e, tls);
                 tls.connection.send_close_notify();
                 self.events.push(Event::AlertSent {
                     level: AlertLevel::Warning,
@@ -314,7 +339,11 @@ impl Session {
         }
         tls.encrypted = true;
         let queued = std::mem::take(&mut tls.queued_before_handshake);
-        let errors = tls.verifier.outcome().map(|o| o.errors).unwrap_or_default();
+        let errors = tls
+            .outcome
+            .as_ref()
+            .map(|o| o.errors.clone())
+            .unwrap_or_default();
         if !errors.is_empty() {
             self.events.push(Event::SslErrors(errors));
         }
@@ -575,7 +604,7 @@ impl Session {
 
     /// The verification outcome of the current or last handshake.
     pub(crate) fn verification(&self) -> Option<VerificationOutcome> {
-        self.tls.as_ref()?.verifier.outcome()
+        self.tls.as_ref()?.outcome.clone()
     }
 
     pub(crate) fn handshake_errors(&self) -> Vec<SslError> {
@@ -585,17 +614,20 @@ impl Session {
 
 /// Tells verification failures, handshake failures and later protocol
 /// errors apart.
-fn classify(error: &rustls::Error, verifier: &PeerVerifier, encrypted: bool) -> Error {
-    if matches!(error, rustls::Error::NoCertificatesPresented) {
+fn classify(error: &rustls::Error, tls: &mut Tls) -> Error {
+    if let (rustls::Error::NoCertificatesPresented, Some(verifier)) = (error, &tls.verifier) {
         // rustls refused the missing client certificate itself; record it
         // as the verification outcome, in Qt's terms.
         let _ = verifier.finish_without_client_certificate();
+        if let Some(outcome) = take_published_outcome() {
+            tls.outcome = Some(outcome);
+        }
     }
-    match verifier.outcome() {
+    match &tls.outcome {
         Some(outcome) if !outcome.accepted => Error::VerificationFailed {
-            errors: outcome.errors,
+            errors: outcome.errors.clone(),
         },
-        _ if encrypted => Error::Tls(error.clone()),
+        _ if tls.encrypted => Error::Tls(error.clone()),
         _ => Error::HandshakeFailed(error.clone()),
     }
 }

@@ -177,7 +177,7 @@ impl<S> std::fmt::Debug for SslSocket<S> {
 impl SslSocket<TcpStream> {
     /// An unconnected socket with a copy of the default configuration.
     pub fn new() -> SslSocket<TcpStream> {
-        SslSocket::with_stream(None, SocketState::UnconnectedState)
+        SslSocket::with_stream(None, SocketState::UnconnectedState, SslConfiguration::new())
     }
 
     /// Takes over a connected socket from its file descriptor
@@ -271,11 +271,22 @@ fn remaining(deadline: Option<Instant>) -> Option<Option<Duration>> {
 }
 
 impl<S: Transport> SslSocket<S> {
-    /// A socket over an already connected `stream`, in plain mode: call
+    /// A socket over an already connected `stream`, in plain mode, with a
+    /// copy of the default configuration: call
     /// [`start_client_encryption`](Self::start_client_encryption) or
     /// [`start_server_encryption`](Self::start_server_encryption) next.
     pub fn from_stream(stream: S) -> SslSocket<S> {
-        let mut socket = SslSocket::with_stream(Some(stream), SocketState::ConnectedState);
+        SslSocket::from_stream_with_configuration(stream, SslConfiguration::new())
+    }
+
+    /// [`from_stream`](Self::from_stream) with `configuration` instead of
+    /// the default one.
+    pub fn from_stream_with_configuration(
+        stream: S,
+        configuration: SslConfiguration,
+    ) -> SslSocket<S> {
+        let mut socket =
+            SslSocket::with_stream(Some(stream), SocketState::ConnectedState, configuration);
         socket.session.push_event(Event::Connected);
         socket
     }
@@ -292,13 +303,17 @@ impl<S: Transport> SslSocket<S> {
 }
 
 impl<S> SslSocket<S> {
-    fn with_stream(stream: Option<S>, state: SocketState) -> SslSocket<S> {
+    fn with_stream(
+        stream: Option<S>,
+        state: SocketState,
+        configuration: SslConfiguration,
+    ) -> SslSocket<S> {
         SslSocket {
             stream,
             state,
             target: None,
             session: Session::default(),
-            configuration: SslConfiguration::new(),
+            configuration,
             host_name: None,
             ignore: IgnoreRule::Nothing,
             on_peer_verify_error: None,
@@ -847,30 +862,34 @@ impl<S: Transport> SslSocket<S> {
     // --- encryption -------------------------------------------------------------
 
     /// Starts a client handshake on a connected plain socket (STARTTLS,
-    /// `startClientEncryption`). Does nothing, and says why in
+    /// `startClientEncryption`). Refused, with the reason also kept in
     /// [`error_string`](Self::error_string), unless the socket is connected
-    /// and in plain mode. The certificate is checked against the peer verify
-    /// name, or the host connected to.
-    pub fn start_client_encryption(&mut self) {
+    /// and in plain mode, or when the configuration cannot be used (an
+    /// insecure protocol, no usable cipher, a key that does not match). The
+    /// certificate is checked against the peer verify name, or the host
+    /// connected to.
+    pub fn start_client_encryption(&mut self) -> Result<()> {
         if let Some(reason) = self.cannot_start() {
-            self.warn("start client encryption", reason);
-            return;
+            return Err(self.record(Error::InvalidState {
+                operation: "start client encryption",
+                reason: reason.into(),
+            }));
         }
-        if let Err(e) = self.begin_client_handshake() {
-            self.record(e);
-        }
+        let begun = self.begin_client_handshake();
+        begun.map_err(|e| self.record(e))
     }
 
     /// Starts a server handshake on a connected plain socket
     /// (`startServerEncryption`); see [`start_client_encryption`](Self::start_client_encryption).
-    pub fn start_server_encryption(&mut self) {
+    pub fn start_server_encryption(&mut self) -> Result<()> {
         if let Some(reason) = self.cannot_start() {
-            self.warn("start server encryption", reason);
-            return;
+            return Err(self.record(Error::InvalidState {
+                operation: "start server encryption",
+                reason: reason.into(),
+            }));
         }
-        if let Err(e) = self.begin_server_handshake() {
-            self.record(e);
-        }
+        let begun = self.begin_server_handshake();
+        begun.map_err(|e| self.record(e))
     }
 
     fn cannot_start(&self) -> Option<&'static str> {
@@ -919,7 +938,13 @@ impl<S: Transport> SslSocket<S> {
                 reason: format!("'{name}' is not a valid host name or address"),
             })?;
         let policy = self.policy(SslMode::SslClientMode);
-        let share = Self::strict(&policy);
+        if Self::strict(&policy) {
+            // The shared verifier checks the name the connection is made by,
+            // which is `name`: the same check, and sessions can be resumed.
+            return self
+                .session
+                .start_client(context.strict_client_config(), server_name, None);
+        }
         let options = VerifyOptions::with_shared_roots(context.roots().clone())
             .with_peer_name(name)
             .with_purpose(Purpose::ServerAuth)
@@ -929,14 +954,20 @@ impl<S: Transport> SslSocket<S> {
             options,
             context.anchors().clone(),
         ));
-        let config = context.client_config(verifier.clone(), share)?;
-        self.session.start_client(config, server_name, verifier)
+        let config = context.client_config(verifier.clone())?;
+        self.session
+            .start_client(config, server_name, Some(verifier))
     }
 
     fn begin_server_handshake(&mut self) -> Result<()> {
         let context = TlsContext::for_configuration(&self.configuration)?;
         let policy = self.policy(SslMode::SslServerMode);
-        let share = Self::strict(&policy) || policy.effective_mode() == PeerVerifyMode::VerifyNone;
+        // Resumed clients skip certificate checks; that is safe where no
+        // check could have failed the handshake, or none is made.
+        let share = Self::strict(&policy)
+            || policy.effective_mode() == PeerVerifyMode::VerifyNone
+            || (policy.effective_mode() == PeerVerifyMode::QueryPeer
+                && policy.on_peer_verify_error.is_none());
         let options = VerifyOptions::with_shared_roots(context.roots().clone())
             .with_purpose(Purpose::ClientAuth)
             .with_max_depth(self.configuration.peer_verify_depth());
@@ -951,11 +982,21 @@ impl<S: Transport> SslSocket<S> {
 
     // --- driving the network --------------------------------------------------
 
-    /// Writes out everything queued (`flush`). Blocks until it is written;
-    /// Qt's `flush` writes only what fits without blocking.
+    /// Writes out what is ready to go (`flush`): handshake messages, and
+    /// data once encrypted; a pending connection is made first. Within the
+    /// write timeout (see [`set_write_timeout`](Self::set_write_timeout)).
+    /// Qt's `flush` writes only what fits without blocking. Data written
+    /// during the handshake waits for it: see `std::io::Write::flush`.
     pub fn flush(&mut self) -> Result<()> {
-        self.drive(None, "writing", |s| !s.session.wants_write())
-            .map(|_| ())
+        if self.state == SocketState::UnconnectedState {
+            return Err(self.record(Error::InvalidState {
+                operation: "flush",
+                reason: "the socket is not connected".into(),
+            }));
+        }
+        let deadline = self.write_timeout.map(|t| Instant::now() + t);
+        self.connect_pending(deadline)?;
+        self.drive(deadline, "writing", |s| !s.session.wants_write())
     }
 
     /// Waits until the handshake completes and the peer is accepted
@@ -1077,7 +1118,20 @@ impl<S: Transport> SslSocket<S> {
         done: impl Fn(&Self) -> bool,
     ) -> Result<()> {
         let result = self.drive_inner(deadline, operation, done);
-        result.map_err(|e| self.record(e))
+        result.map_err(|e| {
+            // As in Qt, a connection that failed or was closed by the peer
+            // is over: the socket becomes unconnected. A timeout is not fatal.
+            if matches!(
+                e,
+                Error::RemoteHostClosed
+                    | Error::VerificationFailed { .. }
+                    | Error::HandshakeFailed(_)
+                    | Error::Tls(_)
+            ) {
+                self.close_transport();
+            }
+            self.record(e)
+        })
     }
 
     fn drive_inner(
@@ -1212,7 +1266,7 @@ impl<S: Transport> Write for SslSocket<S> {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.flush_for_write()
+        self.flush_for_write().map_err(Into::into)
     }
 }
 
@@ -1220,7 +1274,7 @@ impl<S: Transport> SslSocket<S> {
     /// `std::io::Write` semantics: a connection still being set up is
     /// completed first, so that queued data really goes out; the write
     /// timeout bounds all of it.
-    fn flush_for_write(&mut self) -> io::Result<()> {
+    fn flush_for_write(&mut self) -> Result<()> {
         let deadline = self.write_timeout.map(|t| Instant::now() + t);
         self.connect_pending(deadline)?;
         if self.session.is_handshaking() {

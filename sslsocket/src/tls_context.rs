@@ -10,7 +10,7 @@
 
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use rustls::client::Resumption;
+use rustls::client::{ResolvesClientCert, Resumption};
 use rustls::crypto::CryptoProvider;
 use rustls::server::{ProducesTickets, ServerSessionMemoryCache, StoresServerSessions};
 use rustls::sign::{CertifiedKey, SingleCertAndKey};
@@ -20,8 +20,9 @@ use rustls_pki_types::CertificateDer;
 use crate::certificate::SslCertificate;
 use crate::configuration::SslConfiguration;
 use crate::error::{Error, Result};
+use crate::ssl::{PeerVerifyMode, SslMode};
 use crate::ssl::{SslOption, TlsVersion};
-use crate::verify::{PeerVerifier, TrustAnchors};
+use crate::verify::{PeerVerifier, Purpose, TrustAnchors, VerificationPolicy, VerifyOptions};
 
 /// How many configurations keep their contexts; a program rarely uses more
 /// than a handful, and a bounded cache cannot grow without limit when one
@@ -39,10 +40,14 @@ pub(crate) struct TlsContext {
     roots: Arc<[SslCertificate]>,
     anchors: Arc<TrustAnchors>,
     identity: Option<Arc<CertifiedKey>>,
-    client_resumption: Resumption,
     server_sessions: Arc<dyn StoresServerSessions>,
     ticketer: Option<Arc<dyn ProducesTickets>>,
     key_log: Option<Arc<KeyLogFile>>,
+    client_credentials: Option<Arc<dyn ResolvesClientCert>>,
+    /// The client configuration of sockets whose verification cannot accept
+    /// any error. It is shared, verifier included, because rustls resumes a
+    /// session only with the very verifier and credentials that made it.
+    strict_client: Arc<ClientConfig>,
 }
 
 impl std::fmt::Debug for TlsContext {
@@ -134,19 +139,51 @@ impl TlsContext {
         };
 
         let roots: Arc<[SslCertificate]> = configuration.ca_certificates().into();
+        let anchors = Arc::new(TrustAnchors::new(&roots));
+        let client_credentials = identity.clone().map(|identity| {
+            Arc::new(SingleCertAndKey::from(identity)) as Arc<dyn ResolvesClientCert>
+        });
+        let strict_verifier = Arc::new(PeerVerifier::new(
+            VerificationPolicy {
+                side: SslMode::SslClientMode,
+                mode: PeerVerifyMode::VerifyPeer,
+                ..VerificationPolicy::default()
+            },
+            VerifyOptions::with_shared_roots(roots.clone())
+                .with_purpose(Purpose::ServerAuth)
+                .with_max_depth(configuration.peer_verify_depth()),
+            anchors.clone(),
+        ));
+        let key_log = configuration
+            .dangerous_key_log_file()
+            .map(|path| Arc::new(KeyLogFile::new(path)));
+        let sessions_shared =
+            !configuration.test_ssl_option(SslOption::SslOptionDisableSessionSharing);
+        let strict_client = client_config(ClientParts {
+            configuration,
+            provider: &provider,
+            versions: &versions,
+            verifier: strict_verifier,
+            credentials: client_credentials.clone(),
+            resumption: if sessions_shared {
+                client_resumption
+            } else {
+                Resumption::disabled()
+            },
+            key_log: key_log.clone(),
+        })?;
         Ok(TlsContext {
             configuration: configuration.clone(),
             provider,
             versions,
-            anchors: Arc::new(TrustAnchors::new(&roots)),
+            anchors,
             roots,
             identity,
-            client_resumption,
             server_sessions: ServerSessionMemoryCache::new(SESSION_CACHE_SIZE),
             ticketer,
-            key_log: configuration
-                .dangerous_key_log_file()
-                .map(|path| Arc::new(KeyLogFile::new(path))),
+            key_log,
+            client_credentials,
+            strict_client,
         })
     }
 
@@ -167,38 +204,26 @@ impl TlsContext {
             .test_ssl_option(SslOption::SslOptionDisableSessionSharing)
     }
 
-    /// A client configuration verifying with `verifier`. `share_sessions`
-    /// is false for sockets whose policy may accept a chain with errors: a
-    /// session they stored would let later, stricter sockets resume without
-    /// a certificate check.
-    pub(crate) fn client_config(
-        &self,
-        verifier: Arc<PeerVerifier>,
-        share_sessions: bool,
-    ) -> Result<Arc<ClientConfig>> {
-        let builder = ClientConfig::builder_with_provider(self.provider.clone())
-            .with_protocol_versions(&self.versions)
-            .map_err(Error::Tls)?
-            .dangerous()
-            .with_custom_certificate_verifier(verifier);
-        let mut config = match &self.identity {
-            Some(identity) => builder
-                .with_client_cert_resolver(Arc::new(SingleCertAndKey::from(identity.clone()))),
-            None => builder.with_no_client_auth(),
-        };
-        config.alpn_protocols = self.configuration.allowed_next_protocols().to_vec();
-        config.enable_sni = !self
-            .configuration
-            .test_ssl_option(SslOption::SslOptionDisableServerNameIndication);
-        config.resumption = if share_sessions && self.sessions_shared() {
-            self.client_resumption.clone()
-        } else {
-            Resumption::disabled()
-        };
-        if let Some(key_log) = &self.key_log {
-            config.key_log = key_log.clone();
-        }
-        Ok(Arc::new(config))
+    /// The shared configuration of clients that accept no error (see
+    /// [`TlsContext::strict_client`]); their sessions can be resumed.
+    pub(crate) fn strict_client_config(&self) -> Arc<ClientConfig> {
+        self.strict_client.clone()
+    }
+
+    /// A client configuration with the connection's own `verifier`, for a
+    /// policy that may accept a chain with errors. Such a connection never
+    /// resumes nor stores sessions: a session it stored would let later,
+    /// stricter connections resume without a certificate check.
+    pub(crate) fn client_config(&self, verifier: Arc<PeerVerifier>) -> Result<Arc<ClientConfig>> {
+        client_config(ClientParts {
+            configuration: &self.configuration,
+            provider: &self.provider,
+            versions: &self.versions,
+            verifier,
+            credentials: self.client_credentials.clone(),
+            resumption: Resumption::disabled(),
+            key_log: self.key_log.clone(),
+        })
     }
 
     /// A server configuration verifying clients with `verifier`; see
@@ -288,4 +313,36 @@ impl rustls::KeyLog for KeyLogFile {
             let _ = file.write_all(line.as_bytes());
         }
     }
+}
+
+/// What a client configuration is made of.
+struct ClientParts<'a> {
+    configuration: &'a SslConfiguration,
+    provider: &'a Arc<CryptoProvider>,
+    versions: &'a [&'static SupportedProtocolVersion],
+    verifier: Arc<PeerVerifier>,
+    credentials: Option<Arc<dyn ResolvesClientCert>>,
+    resumption: Resumption,
+    key_log: Option<Arc<KeyLogFile>>,
+}
+
+fn client_config(parts: ClientParts<'_>) -> Result<Arc<ClientConfig>> {
+    let builder = ClientConfig::builder_with_provider(parts.provider.clone())
+        .with_protocol_versions(parts.versions)
+        .map_err(Error::Tls)?
+        .dangerous()
+        .with_custom_certificate_verifier(parts.verifier);
+    let mut config = match parts.credentials {
+        Some(credentials) => builder.with_client_cert_resolver(credentials),
+        None => builder.with_no_client_auth(),
+    };
+    config.alpn_protocols = parts.configuration.allowed_next_protocols().to_vec();
+    config.enable_sni = !parts
+        .configuration
+        .test_ssl_option(SslOption::SslOptionDisableServerNameIndication);
+    config.resumption = parts.resumption;
+    if let Some(key_log) = parts.key_log {
+        config.key_log = key_log;
+    }
+    Ok(Arc::new(config))
 }

@@ -426,7 +426,9 @@ fn server_starttls_smtp_against_s_client() {
             .write_all(b"220 2.0.0 Ready to start TLS\r\n")
             .unwrap();
         assert_eq!(socket.mode(), SslMode::UnencryptedMode);
-        socket.start_server_encryption();
+        socket
+            .start_server_encryption()
+            .expect("the handshake starts");
         socket
             .wait_for_encrypted(Some(STEP))
             .unwrap_or_else(|e| panic!("server handshake: {e}"));
@@ -591,7 +593,9 @@ fn client_starttls_smtp_against_python() {
     let ready = line(&mut client);
     assert!(ready.starts_with("220 "), "{ready}");
 
-    client.start_client_encryption();
+    client
+        .start_client_encryption()
+        .expect("the handshake starts");
     assert_eq!(client.error_string(), "");
     client
         .wait_for_encrypted(Some(STEP))
@@ -624,7 +628,9 @@ fn client_starttls_smtp_against_python() {
 
 /// Our server: handshake, read a line, send it back with "echo: ", close.
 fn echo_server(socket: &mut SslSocket) -> View {
-    socket.start_server_encryption();
+    socket
+        .start_server_encryption()
+        .expect("the handshake starts");
     socket
         .wait_for_encrypted(Some(STEP))
         .unwrap_or_else(|e| panic!("server handshake: {e}"));
@@ -747,7 +753,9 @@ fn server_rejects_s_client_without_certificate() {
     let (port, server) = pki.serve_one(move |socket| {
         socket.set_peer_verify_mode(PeerVerifyMode::VerifyPeer);
         socket.set_ca_certificates(vec![root]);
-        socket.start_server_encryption();
+        socket
+            .start_server_encryption()
+            .expect("the handshake starts");
         let result = socket.wait_for_encrypted(Some(STEP));
         let events: Vec<Event> = socket.events().collect();
         (result, events, socket.ssl_handshake_errors())
@@ -804,7 +812,9 @@ const BODY: &str = "hello from sslsocket over HTTPS\n";
 
 /// Our server answering one HTTP/1.1 request; returns the request head.
 fn https_server(socket: &mut SslSocket) -> View {
-    socket.start_server_encryption();
+    socket
+        .start_server_encryption()
+        .expect("the handshake starts");
     socket
         .wait_for_encrypted(Some(STEP))
         .unwrap_or_else(|e| panic!("server handshake: {e}"));
@@ -881,7 +891,9 @@ fn server_against_curl_tls12() {
 fn curl_without_the_ca_rejects_our_server() {
     let pki = Pki::new();
     let (port, server) = pki.serve_one(|socket| {
-        socket.start_server_encryption();
+        socket
+            .start_server_encryption()
+            .expect("the handshake starts");
         let result = socket.wait_for_encrypted(Some(STEP));
         let events: Vec<Event> = socket.events().collect();
         (result, events, socket.ssl_handshake_errors())

@@ -30,7 +30,9 @@ fn client_and_server_talk() {
             .ssl_configuration_mut()
             .set_local_identity(chain, key)
             .unwrap();
-        socket.start_server_encryption();
+        socket
+            .start_server_encryption()
+            .expect("the handshake starts");
         socket
             .wait_for_encrypted(Some(Duration::from_secs(10)))
             .unwrap();

@@ -54,6 +54,13 @@ impl PeerVerifier {
         }
     }
 
+    /// Keeps `outcome` as this verifier's, and publishes it to the thread
+    /// the handshake runs on (see [`take_published_outcome`]).
+    fn store(&self, outcome: VerificationOutcome) {
+        PUBLISHED.with(|published| *published.borrow_mut() = Some(outcome.clone()));
+        *self.outcome.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
+    }
+
     /// What happened to the peer's certificate, once the handshake got that far.
     pub(crate) fn outcome(&self) -> Option<VerificationOutcome> {
         self.outcome
@@ -67,13 +74,12 @@ impl PeerVerifier {
     /// says whether the connection may go on. Must be called before any
     /// application data is exchanged.
     pub(crate) fn finish_without_client_certificate(&self) -> Result<(), rustls::Error> {
-        let mut slot = self.outcome.lock().unwrap_or_else(PoisonError::into_inner);
-        if slot.is_some() {
+        if self.outcome().is_some() {
             return Ok(());
         }
         let outcome = self.policy.decide_missing_client_certificate();
         let accepted = outcome.accepted;
-        *slot = Some(outcome);
+        self.store(outcome);
         if accepted {
             Ok(())
         } else {
@@ -86,15 +92,16 @@ impl PeerVerifier {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
+        handshake_name: Option<String>,
     ) -> Result<(), rustls::Error> {
-        let errors = self.errors(end_entity, intermediates, now);
+        let errors = self.errors(end_entity, intermediates, now, handshake_name);
         let outcome = self.policy.decide(errors);
         let verdict = if outcome.accepted {
             Ok(())
         } else {
             Err(rejection(&outcome))
         };
-        *self.outcome.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
+        self.store(outcome);
         verdict
     }
 
@@ -103,6 +110,7 @@ impl PeerVerifier {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
+        handshake_name: Option<String>,
     ) -> Vec<SslError> {
         let chain: Result<Vec<SslCertificate>, _> = std::iter::once(end_entity)
             .chain(intermediates)
@@ -117,17 +125,43 @@ impl PeerVerifier {
                     )]
                 }
             };
+        let mut options = self.options.clone();
+        if let (None, Some(name)) = (options.peer_name(), handshake_name) {
+            options = options.with_peer_name(name);
+        }
         if self.policy.effective_mode() == PeerVerifyMode::VerifyNone {
             // Qt collects no chain errors here, but still reports a wrong name.
-            return host_name_error(&chain, self.options.peer_name(), false)
+            return host_name_error(&chain, options.peer_name(), false)
                 .into_iter()
                 .collect();
         }
-        let options = match self.options.time_override() {
-            Some(_) => self.options.clone(),
-            None => self.options.clone().with_time(system_time(now)),
-        };
+        if options.time_override().is_none() {
+            options = options.with_time(system_time(now));
+        }
         chain_errors(&chain, &self.anchors, &options)
+    }
+}
+
+thread_local! {
+    /// The outcome of the last verification that ran on this thread. A
+    /// verifier shared by many connections (so that rustls may resume their
+    /// sessions) cannot tell them apart, but a verification always runs
+    /// inside the caller's `process_new_packets`, on the caller's thread.
+    static PUBLISHED: std::cell::RefCell<Option<VerificationOutcome>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The outcome published by the last verification on this thread, if it
+/// was not taken yet.
+pub(crate) fn take_published_outcome() -> Option<VerificationOutcome> {
+    PUBLISHED.with(|published| published.borrow_mut().take())
+}
+
+/// The name rustls was given for the server, as a peer name.
+fn handshake_name(server_name: &ServerName<'_>) -> Option<String> {
+    match server_name {
+        ServerName::DnsName(name) => Some(name.as_ref().to_owned()),
+        ServerName::IpAddress(ip) => Some(std::net::IpAddr::from(*ip).to_string()),
+        _ => None,
     }
 }
 
@@ -168,13 +202,13 @@ impl ServerCertVerifier for PeerVerifier {
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
+        server_name: &ServerName<'_>,
         _ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        // The name checked is the policy's peer name, not the SNI name, which
-        // is absent for IP addresses and when SNI is disabled.
-        self.evaluate(end_entity, intermediates, now)
+        // A per-connection verifier checks its own peer name; one shared by
+        // a configuration's connections checks the name each connects by.
+        self.evaluate(end_entity, intermediates, now, handshake_name(server_name))
             .map(|()| ServerCertVerified::assertion())
     }
 
@@ -227,7 +261,7 @@ impl ClientCertVerifier for PeerVerifier {
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
     ) -> Result<ClientCertVerified, rustls::Error> {
-        self.evaluate(end_entity, intermediates, now)
+        self.evaluate(end_entity, intermediates, now, None)
             .map(|()| ClientCertVerified::assertion())
     }
 

@@ -392,7 +392,10 @@ pub fn within<T: Send + 'static>(
             let _ = worker.join();
             std::panic::resume_unwind(panic)
         }
-        Err(_) => panic!("the scenario did not finish within {limit:?}: something hangs"),
+        Err(_) => panic!(
+            "the scenario did not finish within {limit:?}: something hangs \
+             (a panic printed above, on one side of a connection, can leave the other side blocked)"
+        ),
     }
 }
 
@@ -494,7 +497,9 @@ impl TestPki {
     /// A server socket in server mode (the handshake is started, not driven).
     pub fn server<S: Transport>(&self, stream: S) -> SslSocket<S> {
         let mut socket = self.server_socket(stream);
-        socket.start_server_encryption();
+        socket
+            .start_server_encryption()
+            .expect("the handshake starts");
         assert_eq!(socket.error(), None, "{}", socket.error_string());
         socket
     }
@@ -502,7 +507,9 @@ impl TestPki {
     /// A client socket in client mode (the handshake is started, not driven).
     pub fn client<S: Transport>(&self, stream: S) -> SslSocket<S> {
         let mut socket = self.client_socket(stream);
-        socket.start_client_encryption();
+        socket
+            .start_client_encryption()
+            .expect("the handshake starts");
         assert_eq!(socket.error(), None, "{}", socket.error_string());
         socket
     }

@@ -1,0 +1,717 @@
+//! The blocking TLS server (Qt 6's `QSslServer`, on `QTcpServer`'s model).
+//!
+//! An [`SslServer`] listens on a TCP address and hands out connected
+//! [`SslSocket`]s. In [`ServerMode::Encrypted`] (the default) every accepted
+//! connection is put through the TLS handshake first and only sockets whose
+//! handshake succeeded are returned; in [`ServerMode::Plain`] (for STARTTLS
+//! protocols such as SMTP, IMAP or XMPP) sockets are returned connected and
+//! unencrypted, and the program calls
+//! [`start_server_encryption`](SslSocket::start_server_encryption) when the
+//! protocol says so.
+//!
+//! Handshakes run on a short-lived thread each, so a client that connects
+//! and then says nothing (or speaks something other than TLS) delays nobody:
+//! it is dropped when its [handshake timeout](SslServer::set_handshake_timeout)
+//! (5 s by default, as in Qt) runs out, while the clients behind it are
+//! served. A client that is dropped is not returned; it is reported as a
+//! [`ServerEvent`] (Qt's `errorOccurred` / `handshakeInterruptedOnError`
+//! signals), so the program can log it.
+//!
+//! ```
+//! use std::io::{Read, Write};
+//! use std::time::Duration;
+//! use sslsocket::{SslConfiguration, SslServer, SslSocket};
+//! # use sslsocket::{KeyType, SslCertificate, SslKey};
+//! # let key = rcgen::KeyPair::generate().unwrap();
+//! # let params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+//! # let der = params.self_signed(&key).unwrap().der().to_vec();
+//! # let certificate = SslCertificate::from_der(&der)?;
+//! # let private_key = SslKey::from_pem(key.serialize_pem(), KeyType::PrivateKey, None)?;
+//!
+//! let mut configuration = SslConfiguration::new();
+//! configuration.set_local_identity(vec![certificate.clone()], private_key)?;
+//! let mut server = SslServer::new(configuration)?;
+//! server.listen("127.0.0.1:0")?;
+//! let port = server.local_address().unwrap().port();
+//!
+//! let client = std::thread::spawn(move || {
+//!     let mut socket = SslSocket::new();
+//!     socket.set_ca_certificates(vec![certificate]);
+//!     socket.connect_to_host_encrypted("localhost", port);
+//!     socket.write_all(b"ping")?;
+//!     let mut reply = [0; 4];
+//!     socket.read_exact(&mut reply)?;
+//!     Ok::<_, sslsocket::Error>(reply)
+//! });
+//!
+//! let mut socket = server.accept(Some(Duration::from_secs(10)))?;
+//! assert!(socket.is_encrypted());
+//! let mut request = [0; 4];
+//! socket.read_exact(&mut request)?;
+//! assert_eq!(&request, b"ping");
+//! socket.write_all(b"pong")?;
+//! assert_eq!(&client.join().unwrap()?, b"pong");
+//! # Ok::<(), sslsocket::Error>(())
+//! ```
+//!
+//! A server that runs until it is stopped iterates over
+//! [`incoming`](SslServer::incoming); clients whose handshake fails are
+//! skipped there, so `?` on each item only stops the loop for errors of the
+//! server itself:
+//!
+//! ```no_run
+//! use std::io::Write;
+//! use sslsocket::server::ServerEvent;
+//! use sslsocket::{SslConfiguration, SslServer};
+//!
+//! # fn configuration() -> SslConfiguration { SslConfiguration::new() }
+//! let mut server = SslServer::new(configuration())?;
+//! server.listen("0.0.0.0:4433")?;
+//! for socket in server.incoming() {
+//!     let mut socket = socket?;
+//!     std::thread::spawn(move || socket.write_all(b"hello\n"));
+//! }
+//! // Failed handshakes are kept as events:
+//! for event in server.events() {
+//!     if let ServerEvent::HandshakeFailed { peer, error } = event {
+//!         eprintln!("{peer}: {error}");
+//!     }
+//! }
+//! # Ok::<(), sslsocket::Error>(())
+//! ```
+
+use std::collections::{HashMap, VecDeque};
+use std::io;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use crate::configuration::SslConfiguration;
+use crate::error::{Error, Result, SslError};
+use crate::socket::SslSocket;
+use crate::tls_context::TlsContext;
+use crate::verify::{IgnoreRule, PeerVerifyDecision, SslErrorsDecision};
+
+/// How long a handshake may take by default: Qt's `QSslServer` default.
+pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How many connections may wait (handshaking, or ready to be taken) by
+/// default: Qt's `QTcpServer` default.
+pub const DEFAULT_MAX_PENDING_CONNECTIONS: usize = 30;
+
+/// How often the listener is polled while [`SslServer::accept`] waits.
+/// Finished handshakes wake the wait at once; only new TCP connections are
+/// noticed at this pace.
+const POLL_INTERVAL: Duration = Duration::from_millis(10);
+
+/// How long [`Incoming`] waits after an error before trying again, so that
+/// a lasting failure (no file descriptors left) does not spin.
+const ERROR_BACKOFF: Duration = Duration::from_millis(100);
+
+/// How many events the server keeps for a program that never reads them;
+/// the oldest are dropped beyond that.
+const MAX_QUEUED_EVENTS: usize = 1024;
+
+/// What [`SslServer`] does with the connections it accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum ServerMode {
+    /// Run the server handshake first; [`SslServer::accept`] returns
+    /// encrypted sockets only (`QSslServer`).
+    #[default]
+    Encrypted,
+    /// Hand sockets out connected and unencrypted, for protocols that switch
+    /// to TLS later (STARTTLS): the program calls
+    /// [`SslSocket::start_server_encryption`] when it is time. The server's
+    /// configuration and verification settings are already installed on
+    /// each socket.
+    Plain,
+}
+
+/// Something that happened to a client of the server, in the order it
+/// happened. Clients that fail their handshake are never returned by
+/// [`SslServer::accept`]; this is where the program learns about them.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ServerEvent {
+    /// A client's certificate has an error (`QSslServer::peerVerifyError`).
+    /// Reported once per error during the handshake, whether the error turns
+    /// out fatal or not (with `QueryPeer` it never is).
+    PeerVerifyError {
+        /// The client's address.
+        peer: SocketAddr,
+        /// The error.
+        error: SslError,
+    },
+    /// A client was dropped because its handshake failed or did not finish
+    /// within the handshake timeout (`QSslServer::errorOccurred`, and
+    /// `handshakeInterruptedOnError` when its certificate was rejected).
+    HandshakeFailed {
+        /// The client's address.
+        peer: SocketAddr,
+        /// Why: e.g. [`Error::Timeout`], [`Error::VerificationFailed`] with
+        /// the certificate's errors, or [`Error::HandshakeFailed`] for a
+        /// client that does not speak TLS.
+        error: Error,
+    },
+}
+
+/// A server-level `ssl_errors` handler: gets the client's address too.
+type SslErrorsHook = Arc<dyn Fn(SocketAddr, &[SslError]) -> SslErrorsDecision + Send + Sync>;
+
+/// A server-level `peer_verify_error` handler: gets the client's address too.
+type PeerVerifyErrorHook = Arc<dyn Fn(SocketAddr, &SslError) -> PeerVerifyDecision + Send + Sync>;
+
+/// What handshake threads tell the server.
+enum Message {
+    PeerVerifyError {
+        peer: SocketAddr,
+        error: SslError,
+    },
+    Done {
+        id: u64,
+        peer: SocketAddr,
+        /// Boxed: a socket is large, and most messages are not sockets.
+        result: Result<Box<SslSocket<TcpStream>>>,
+    },
+}
+
+/// A blocking TLS server (`QSslServer`); see the [module documentation](self).
+///
+/// Dropping the server (or calling [`close`](Self::close)) stops listening,
+/// cuts off the handshakes still running and drops the connections that
+/// were not taken yet.
+pub struct SslServer {
+    configuration: SslConfiguration,
+    mode: ServerMode,
+    handshake_timeout: Option<Duration>,
+    max_pending: usize,
+    ignore: IgnoreRule,
+    on_ssl_errors: Option<SslErrorsHook>,
+    on_peer_verify_error: Option<PeerVerifyErrorHook>,
+    listener: Option<TcpListener>,
+    sender: mpsc::Sender<Message>,
+    receiver: mpsc::Receiver<Message>,
+    /// Handshakes running, by id: a clone of each stream, so that `close`
+    /// can cut them off (`None` if the clone could not be made).
+    handshaking: HashMap<u64, Option<TcpStream>>,
+    next_id: u64,
+    /// Encrypted sockets not yet taken (`nextPendingConnection`).
+    ready: VecDeque<SslSocket<TcpStream>>,
+    events: VecDeque<ServerEvent>,
+}
+
+impl std::fmt::Debug for SslServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SslServer")
+            .field("local_address", &self.local_address())
+            .field("mode", &self.mode)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("handshaking", &self.handshaking.len())
+            .field("ready", &self.ready.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SslServer {
+    /// A server using `configuration` for every connection. The
+    /// configuration must carry a local certificate and its private key
+    /// ([`SslConfiguration::set_local_identity`]), also in
+    /// [`ServerMode::Plain`], where they are used when the program starts
+    /// encryption; and it must be usable for a handshake (a negotiable
+    /// protocol, at least one cipher for it). Problems are reported here
+    /// rather than at the first client.
+    pub fn new(configuration: SslConfiguration) -> Result<SslServer> {
+        check_server_configuration(&configuration)?;
+        let (sender, receiver) = mpsc::channel();
+        Ok(SslServer {
+            configuration,
+            mode: ServerMode::Encrypted,
+            handshake_timeout: Some(DEFAULT_HANDSHAKE_TIMEOUT),
+            max_pending: DEFAULT_MAX_PENDING_CONNECTIONS,
+            ignore: IgnoreRule::Nothing,
+            on_ssl_errors: None,
+            on_peer_verify_error: None,
+            listener: None,
+            sender,
+            receiver,
+            handshaking: HashMap::new(),
+            next_id: 0,
+            ready: VecDeque::new(),
+            events: VecDeque::new(),
+        })
+    }
+
+    // --- settings -------------------------------------------------------------
+
+    /// The configuration accepted sockets get (`sslConfiguration`).
+    pub fn ssl_configuration(&self) -> &SslConfiguration {
+        &self.configuration
+    }
+
+    /// Replaces the configuration for connections accepted from now on
+    /// (`setSslConfiguration`); checked as in [`new`](Self::new), and left
+    /// unchanged when the check fails.
+    pub fn set_ssl_configuration(&mut self, configuration: SslConfiguration) -> Result<()> {
+        check_server_configuration(&configuration)?;
+        self.configuration = configuration;
+        Ok(())
+    }
+
+    /// Whether accepted sockets are encrypted first or handed out plain.
+    pub fn mode(&self) -> ServerMode {
+        self.mode
+    }
+
+    /// Sets whether connections accepted from now on are encrypted first
+    /// ([`ServerMode::Encrypted`], the default) or handed out plain, for
+    /// STARTTLS ([`ServerMode::Plain`]).
+    pub fn set_mode(&mut self, mode: ServerMode) {
+        self.mode = mode;
+    }
+
+    /// How long a client may take to complete its handshake
+    /// (`handshakeTimeout`); `None` means no limit.
+    pub fn handshake_timeout(&self) -> Option<Duration> {
+        self.handshake_timeout
+    }
+
+    /// Sets how long a client may take to complete its handshake before it
+    /// is dropped (`setHandshakeTimeout`); 5 s by default. `None` removes
+    /// the limit, which lets silent clients hold a pending slot (see
+    /// [`set_max_pending_connections`](Self::set_max_pending_connections))
+    /// for as long as they keep the connection open.
+    ///
+    /// This, not [`SslConfiguration::handshake_timeout`], bounds the
+    /// handshakes the server runs; in [`ServerMode::Plain`] the program
+    /// runs the handshake and chooses its own timeout.
+    pub fn set_handshake_timeout(&mut self, timeout: Option<Duration>) {
+        self.handshake_timeout = timeout;
+    }
+
+    /// How many connections may be pending at once, handshaking or ready
+    /// to be taken (`maxPendingConnections`); 30 by default.
+    pub fn max_pending_connections(&self) -> usize {
+        self.max_pending
+    }
+
+    /// Sets how many connections may be pending at once
+    /// (`setMaxPendingConnections`; at least 1). When that many are, the
+    /// server stops taking connections from the operating system until the
+    /// program takes some; further clients wait in the listen backlog.
+    pub fn set_max_pending_connections(&mut self, max: usize) {
+        self.max_pending = max.max(1);
+    }
+
+    // --- verification settings, installed on every accepted socket -----------
+
+    /// Lets the handshakes of clients accepted from now on go on whatever
+    /// errors their certificates have (`SslSocket::ignore_ssl_errors`).
+    /// Prefer [`ignore_listed_ssl_errors`](Self::ignore_listed_ssl_errors).
+    pub fn ignore_ssl_errors(&mut self) {
+        self.ignore = IgnoreRule::Everything;
+    }
+
+    /// Lets the handshakes of clients accepted from now on go on only if
+    /// every error is in `errors`, matched on code and certificate
+    /// (`SslSocket::ignore_listed_ssl_errors`). An empty list ignores nothing.
+    pub fn ignore_listed_ssl_errors(&mut self, errors: impl IntoIterator<Item = SslError>) {
+        self.ignore = IgnoreRule::Listed(errors.into_iter().collect());
+    }
+
+    /// Calls `handler` with the client's address and its certificate's
+    /// errors, once per handshake with errors, to decide which to ignore
+    /// (`QSslServer::sslErrors`; see [`SslSocket::on_ssl_errors`]). It runs
+    /// on the thread doing the handshake, hence `Send + Sync`.
+    pub fn on_ssl_errors(
+        &mut self,
+        handler: impl Fn(SocketAddr, &[SslError]) -> SslErrorsDecision + Send + Sync + 'static,
+    ) {
+        self.on_ssl_errors = Some(Arc::new(handler));
+    }
+
+    /// Calls `handler` with the client's address once per certificate
+    /// error; it may abort the handshake (`QSslServer::peerVerifyError`; see
+    /// [`SslSocket::on_peer_verify_error`]). It runs on the thread doing the
+    /// handshake. Each error is also reported as
+    /// [`ServerEvent::PeerVerifyError`] in [`ServerMode::Encrypted`].
+    pub fn on_peer_verify_error(
+        &mut self,
+        handler: impl Fn(SocketAddr, &SslError) -> PeerVerifyDecision + Send + Sync + 'static,
+    ) {
+        self.on_peer_verify_error = Some(Arc::new(handler));
+    }
+
+    // --- listening ------------------------------------------------------------
+
+    /// Starts listening on `address` (`listen`); port 0 picks a free port,
+    /// see [`local_address`](Self::local_address). When the address
+    /// resolves to several, the first that can be bound is used.
+    pub fn listen(&mut self, address: impl ToSocketAddrs) -> Result<()> {
+        if self.listener.is_some() {
+            return Err(Error::InvalidState {
+                operation: "listen",
+                reason: "the server is already listening; close it first".into(),
+            });
+        }
+        let candidates: Vec<SocketAddr> = address.to_socket_addrs()?.collect();
+        let mut last = io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the address resolved to nothing",
+        );
+        for candidate in &candidates {
+            match TcpListener::bind(candidate) {
+                Ok(listener) => {
+                    listener.set_nonblocking(true)?;
+                    self.listener = Some(listener);
+                    return Ok(());
+                }
+                Err(e) => last = e,
+            }
+        }
+        let tried: Vec<String> = candidates.iter().map(ToString::to_string).collect();
+        Err(Error::Io(io::Error::new(
+            last.kind(),
+            format!("cannot listen on {}: {last}", tried.join(", ")),
+        )))
+    }
+
+    /// Whether the server is listening (`isListening`).
+    pub fn is_listening(&self) -> bool {
+        self.listener.is_some()
+    }
+
+    /// The address the server listens on, with the port actually bound
+    /// (`serverAddress`/`serverPort`); `None` when not listening.
+    pub fn local_address(&self) -> Option<SocketAddr> {
+        self.listener.as_ref()?.local_addr().ok()
+    }
+
+    /// Stops listening (`close`): handshakes still running are cut off and
+    /// connections not yet taken are dropped. Events already recorded stay
+    /// readable. The server can [`listen`](Self::listen) again.
+    pub fn close(&mut self) {
+        self.collect();
+        self.listener = None;
+        for stream in self.handshaking.drain().filter_map(|(_, stream)| stream) {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        self.ready.clear();
+        // Late reports of the handshakes just cut off go nowhere.
+        let (sender, receiver) = mpsc::channel();
+        self.sender = sender;
+        self.receiver = receiver;
+    }
+
+    // --- accepting --------------------------------------------------------------
+
+    /// Waits for the next client and returns its socket
+    /// (`waitForNewConnection` + `nextPendingConnection`); `None` waits
+    /// without limit, `Some(Duration::ZERO)` only takes what is ready.
+    ///
+    /// In [`ServerMode::Encrypted`] the socket is returned encrypted: its
+    /// handshake completed and the client was accepted under the
+    /// configuration's peer verify mode. Clients whose handshake fails or
+    /// times out are dropped, reported as [`ServerEvent::HandshakeFailed`],
+    /// and the wait goes on for the next. Handshakes run in the background,
+    /// so `timeout` bounds the call even while one is running; a handshake
+    /// still running when it returns stays pending for the next call.
+    ///
+    /// In [`ServerMode::Plain`] the socket is returned as soon as the TCP
+    /// connection is accepted.
+    ///
+    /// Errors: [`Error::Timeout`] when no client was ready in time,
+    /// [`Error::InvalidState`] when the server is not listening, and
+    /// [`Error::Io`] when the operating system refused to accept (e.g. out
+    /// of file descriptors; the client stays in the backlog, so calling
+    /// again later may succeed).
+    pub fn accept(&mut self, timeout: Option<Duration>) -> Result<SslSocket<TcpStream>> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            self.collect();
+            if let Some(socket) = self.ready.pop_front() {
+                return Ok(socket);
+            }
+            if self.take_connection()? {
+                // A plain socket is ready now; an encrypted one is handshaking.
+                if let Some(socket) = self.ready.pop_front() {
+                    return Ok(socket);
+                }
+                continue;
+            }
+            let nap = match deadline {
+                None => POLL_INTERVAL,
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => left.min(POLL_INTERVAL),
+                    _ => {
+                        return Err(Error::Timeout {
+                            operation: "waiting for a new connection",
+                        })
+                    }
+                },
+            };
+            // Sleeps until the next poll of the listener, or until a
+            // handshake thread reports. The server holds a sender, so the
+            // channel never disconnects.
+            if let Ok(message) = self.receiver.recv_timeout(nap) {
+                self.handle(message);
+            }
+        }
+    }
+
+    /// Whether a connection is ready to be taken without waiting
+    /// (`hasPendingConnections`). Connections still handshaking do not count.
+    pub fn has_pending_connections(&mut self) -> bool {
+        self.collect();
+        !self.ready.is_empty()
+    }
+
+    /// Takes a connection that is ready, without waiting
+    /// (`nextPendingConnection`). Unlike `accept(Some(Duration::ZERO))` it
+    /// does not look at the listener.
+    pub fn next_pending_connection(&mut self) -> Option<SslSocket<TcpStream>> {
+        self.collect();
+        self.ready.pop_front()
+    }
+
+    /// An endless iterator of accepted sockets, for servers that run until
+    /// they are stopped: each item is [`accept`](Self::accept) without a
+    /// timeout.
+    ///
+    /// Clients whose handshake fails are skipped, never yielded as errors
+    /// (read them with [`events`](Self::events)): one bad client must not
+    /// end a `for socket in server.incoming() { let socket = socket?; ... }`
+    /// loop. The errors yielded concern the server itself, such as the
+    /// operating system refusing to accept for lack of file descriptors;
+    /// after one, the next item waits briefly before trying again. The
+    /// iterator ends when the server is not listening.
+    pub fn incoming(&mut self) -> Incoming<'_> {
+        Incoming {
+            server: self,
+            failed: false,
+        }
+    }
+
+    // --- events -------------------------------------------------------------
+
+    /// The next event, oldest first; see [`ServerEvent`].
+    pub fn next_event(&mut self) -> Option<ServerEvent> {
+        self.collect();
+        self.events.pop_front()
+    }
+
+    /// The events recorded so far, oldest first, without waiting.
+    pub fn events(&mut self) -> impl Iterator<Item = ServerEvent> + '_ {
+        self.collect();
+        std::iter::from_fn(move || self.events.pop_front())
+    }
+
+    // --- internals ------------------------------------------------------------
+
+    /// Takes what the handshake threads reported, without waiting.
+    fn collect(&mut self) {
+        while let Ok(message) = self.receiver.try_recv() {
+            self.handle(message);
+        }
+    }
+
+    fn handle(&mut self, message: Message) {
+        match message {
+            Message::PeerVerifyError { peer, error } => {
+                self.record(ServerEvent::PeerVerifyError { peer, error });
+            }
+            Message::Done { id, peer, result } => {
+                if self.handshaking.remove(&id).is_none() {
+                    // A handshake cut off by `close`: nothing to report.
+                    return;
+                }
+                match result {
+                    Ok(socket) => self.ready.push_back(*socket),
+                    Err(error) => self.record(ServerEvent::HandshakeFailed { peer, error }),
+                }
+            }
+        }
+    }
+
+    fn record(&mut self, event: ServerEvent) {
+        if self.events.len() == MAX_QUEUED_EVENTS {
+            self.events.pop_front();
+        }
+        self.events.push_back(event);
+    }
+
+    /// Takes one connection from the listener if there is one and there is
+    /// room for it: in plain mode it goes to the ready queue, in encrypted
+    /// mode to a handshake thread. Returns whether one was taken.
+    fn take_connection(&mut self) -> Result<bool> {
+        let Some(listener) = &self.listener else {
+            return Err(Error::InvalidState {
+                operation: "accept a connection",
+                reason: "the server is not listening; call listen first".into(),
+            });
+        };
+        if self.handshaking.len() + self.ready.len() >= self.max_pending {
+            return Ok(false);
+        }
+        let (stream, peer) = match listener.accept() {
+            Ok(accepted) => accepted,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+            // The client gave up before we took it, or a signal arrived:
+            // nothing for the program to see.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::ConnectionAborted
+                        | io::ErrorKind::ConnectionReset
+                        | io::ErrorKind::Interrupted
+                ) =>
+            {
+                return Ok(true)
+            }
+            Err(e) => return Err(Error::Io(e)),
+        };
+        // Some systems pass the listener's non-blocking flag on.
+        if let Err(error) = stream.set_nonblocking(false) {
+            self.record(ServerEvent::HandshakeFailed {
+                peer,
+                error: Error::Io(error),
+            });
+            return Ok(true);
+        }
+        let _ = stream.set_nodelay(true);
+        match self.mode {
+            ServerMode::Plain => {
+                let socket = self.prepare(stream, peer, false);
+                self.ready.push_back(socket);
+            }
+            ServerMode::Encrypted => self.start_handshake(stream, peer),
+        }
+        Ok(true)
+    }
+
+    /// A socket over `stream` with the server's configuration and
+    /// verification settings; `report` forwards certificate errors to the
+    /// server's events.
+    fn prepare(&self, stream: TcpStream, peer: SocketAddr, report: bool) -> SslSocket<TcpStream> {
+        let mut socket =
+            SslSocket::from_stream_with_configuration(stream, self.configuration.clone());
+        match &self.ignore {
+            IgnoreRule::Nothing => {}
+            IgnoreRule::Everything => socket.ignore_ssl_errors(),
+            IgnoreRule::Listed(errors) => socket.ignore_listed_ssl_errors(errors.iter().cloned()),
+        }
+        // An ssl_errors handler is installed only when the program set one:
+        // its presence turns off session sharing for the socket.
+        if let Some(handler) = self.on_ssl_errors.clone() {
+            socket.on_ssl_errors(move |errors| handler(peer, errors));
+        }
+        let handler = self.on_peer_verify_error.clone();
+        let sender = report.then(|| self.sender.clone());
+        if handler.is_some() || sender.is_some() {
+            socket.on_peer_verify_error(move |error| {
+                if let Some(sender) = &sender {
+                    let _ = sender.send(Message::PeerVerifyError {
+                        peer,
+                        error: error.clone(),
+                    });
+                }
+                handler
+                    .as_ref()
+                    .map_or(PeerVerifyDecision::Continue, |h| h(peer, error))
+            });
+        }
+        socket
+    }
+
+    fn start_handshake(&mut self, stream: TcpStream, peer: SocketAddr) {
+        let id = self.next_id;
+        self.next_id += 1;
+        let handle = stream.try_clone().ok();
+        let socket = self.prepare(stream, peer, true);
+        let timeout = self.handshake_timeout;
+        let sender = self.sender.clone();
+        let spawned = std::thread::Builder::new()
+            .name("sslsocket-handshake".into())
+            .spawn(move || {
+                let result = catch_unwind(AssertUnwindSafe(|| handshake(socket, timeout)))
+                    .unwrap_or_else(|_| {
+                        Err(Error::InvalidState {
+                            operation: "complete the handshake",
+                            reason: "a verification handler panicked".into(),
+                        })
+                    });
+                let _ = sender.send(Message::Done { id, peer, result });
+            });
+        match spawned {
+            Ok(_) => {
+                self.handshaking.insert(id, handle);
+            }
+            Err(error) => self.record(ServerEvent::HandshakeFailed {
+                peer,
+                error: Error::Io(error),
+            }),
+        }
+    }
+}
+
+impl Drop for SslServer {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Checks what the first handshake would otherwise find out.
+fn check_server_configuration(configuration: &SslConfiguration) -> Result<()> {
+    if configuration.local_certificate().is_none() || configuration.private_key().is_none() {
+        configuration.check_local_identity()?;
+        return Err(Error::KeyUnusableForTls {
+            reason: "a server needs a local certificate and its private key; set them with \
+                     SslConfiguration::set_local_identity before creating the server"
+                .into(),
+        });
+    }
+    // Checks the identity, protocol and ciphers, and builds (and caches)
+    // the rustls context the handshakes will share.
+    TlsContext::for_configuration(configuration).map(|_| ())
+}
+
+/// Runs the server handshake of `socket` on a handshake thread.
+fn handshake(
+    mut socket: SslSocket<TcpStream>,
+    timeout: Option<Duration>,
+) -> Result<Box<SslSocket<TcpStream>>> {
+    if let Err(e) = socket.start_server_encryption() {
+        socket.abort();
+        return Err(e);
+    }
+    match socket.wait_for_encrypted(timeout) {
+        Ok(()) => Ok(Box::new(socket)),
+        Err(e) => {
+            socket.abort();
+            Err(e)
+        }
+    }
+}
+
+/// The iterator of [`SslServer::incoming`].
+#[derive(Debug)]
+pub struct Incoming<'a> {
+    server: &'a mut SslServer,
+    failed: bool,
+}
+
+impl Iterator for Incoming<'_> {
+    type Item = Result<SslSocket<TcpStream>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if !self.server.is_listening() {
+            return None;
+        }
+        if self.failed {
+            std::thread::sleep(ERROR_BACKOFF);
+        }
+        let result = self.server.accept(None);
+        self.failed = result.is_err();
+        Some(result)
+    }
+}
