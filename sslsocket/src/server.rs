@@ -111,7 +111,7 @@ const ERROR_BACKOFF: Duration = Duration::from_millis(100);
 
 /// How many events the server keeps for a program that never reads them;
 /// the oldest are dropped beyond that.
-const MAX_QUEUED_EVENTS: usize = 1024;
+pub(crate) const MAX_QUEUED_EVENTS: usize = 1024;
 
 /// What [`SslServer`] does with the connections it accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -309,14 +309,15 @@ impl SslServer {
     /// errors their certificates have (`SslSocket::ignore_ssl_errors`).
     /// Prefer [`ignore_listed_ssl_errors`](Self::ignore_listed_ssl_errors).
     pub fn ignore_ssl_errors(&mut self) {
-        self.ignore = IgnoreRule::Everything;
+        self.ignore.ignore_all();
     }
 
     /// Lets the handshakes of clients accepted from now on go on only if
     /// every error is in `errors`, matched on code and certificate
-    /// (`SslSocket::ignore_listed_ssl_errors`). An empty list ignores nothing.
+    /// (`SslSocket::ignore_listed_ssl_errors`, with Qt's rules: the list
+    /// replaces an earlier one and wins over ignore-all; empty clears it).
     pub fn ignore_listed_ssl_errors(&mut self, errors: impl IntoIterator<Item = SslError>) {
-        self.ignore = IgnoreRule::Listed(errors.into_iter().collect());
+        self.ignore.ignore_listed(errors.into_iter().collect());
     }
 
     /// Calls `handler` with the client's address and its certificate's
@@ -661,7 +662,7 @@ impl Drop for SslServer {
 }
 
 /// Checks what the first handshake would otherwise find out.
-fn check_server_configuration(configuration: &SslConfiguration) -> Result<()> {
+pub(crate) fn check_server_configuration(configuration: &SslConfiguration) -> Result<()> {
     if configuration.local_certificate().is_none() || configuration.private_key().is_none() {
         configuration.check_local_identity()?;
         return Err(Error::KeyUnusableForTls {
