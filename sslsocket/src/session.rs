@@ -564,18 +564,24 @@ impl Session {
         }
     }
 
+    /// The certificates the peer sent: from rustls after an accepted
+    /// handshake (also a resumed one), else as the verifier saw them, so
+    /// that a rejected chain can still be shown.
     pub(crate) fn peer_certificate_chain(&self) -> Vec<SslCertificate> {
-        let Some(certificates) = self
-            .tls
-            .as_ref()
-            .and_then(|tls| tls.connection.peer_certificates())
-        else {
+        let Some(tls) = &self.tls else {
             return Vec::new();
         };
-        certificates
-            .iter()
-            .filter_map(|der| SslCertificate::from_der(der.as_ref()).ok())
-            .collect()
+        match tls.connection.peer_certificates() {
+            Some(certificates) => certificates
+                .iter()
+                .filter_map(|der| SslCertificate::from_der(der.as_ref()).ok())
+                .collect(),
+            None => tls
+                .outcome
+                .as_ref()
+                .map(|o| o.peer_chain.clone())
+                .unwrap_or_default(),
+        }
     }
 
     pub(crate) fn next_negotiated_protocol(&self) -> Option<Vec<u8>> {

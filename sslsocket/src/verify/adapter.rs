@@ -94,8 +94,25 @@ impl PeerVerifier {
         now: UnixTime,
         handshake_name: Option<String>,
     ) -> Result<(), rustls::Error> {
-        let errors = self.errors(end_entity, intermediates, now, handshake_name);
-        let outcome = self.policy.decide(errors);
+        let chain: Result<Vec<SslCertificate>, _> = std::iter::once(end_entity)
+            .chain(intermediates)
+            .map(|der| SslCertificate::from_der(der.as_ref()))
+            .collect();
+        let outcome = match chain {
+            Ok(chain) => {
+                let errors = self.errors(&chain, now, handshake_name);
+                VerificationOutcome {
+                    peer_chain: chain,
+                    ..self.policy.decide(errors)
+                }
+            }
+            Err(e) => self
+                .policy
+                .decide(vec![SslError::new(SslErrorCode::UnspecifiedError)
+                    .with_detail(format!(
+                        "the peer sent a certificate that cannot be read: {e}"
+                    ))]),
+        };
         let verdict = if outcome.accepted {
             Ok(())
         } else {
@@ -107,38 +124,24 @@ impl PeerVerifier {
 
     fn errors(
         &self,
-        end_entity: &CertificateDer<'_>,
-        intermediates: &[CertificateDer<'_>],
+        chain: &[SslCertificate],
         now: UnixTime,
         handshake_name: Option<String>,
     ) -> Vec<SslError> {
-        let chain: Result<Vec<SslCertificate>, _> = std::iter::once(end_entity)
-            .chain(intermediates)
-            .map(|der| SslCertificate::from_der(der.as_ref()))
-            .collect();
-        let chain =
-            match chain {
-                Ok(chain) => chain,
-                Err(e) => {
-                    return vec![SslError::new(SslErrorCode::UnspecifiedError).with_detail(
-                        format!("the peer sent a certificate that cannot be read: {e}"),
-                    )]
-                }
-            };
         let mut options = self.options.clone();
         if let (None, Some(name)) = (options.peer_name(), handshake_name) {
             options = options.with_peer_name(name);
         }
         if self.policy.effective_mode() == PeerVerifyMode::VerifyNone {
             // Qt collects no chain errors here, but still reports a wrong name.
-            return host_name_error(&chain, options.peer_name(), false)
+            return host_name_error(chain, options.peer_name(), false)
                 .into_iter()
                 .collect();
         }
         if options.time_override().is_none() {
             options = options.with_time(system_time(now));
         }
-        chain_errors(&chain, &self.anchors, &options)
+        chain_errors(chain, &self.anchors, &options)
     }
 }
 

@@ -137,6 +137,9 @@ pub struct VerificationOutcome {
     pub accepted: bool,
     /// Whether a `peer_verify_error` handler aborted the handshake.
     pub aborted_by_handler: bool,
+    /// The certificates the peer sent, leaf first, also when they were
+    /// rejected (rustls keeps them only for accepted handshakes).
+    pub peer_chain: Vec<crate::certificate::SslCertificate>,
 }
 
 impl VerificationPolicy {
@@ -152,6 +155,7 @@ impl VerificationPolicy {
             if let Some(handler) = &self.on_peer_verify_error {
                 if handler(error) == PeerVerifyDecision::Abort {
                     return VerificationOutcome {
+                        peer_chain: Vec::new(),
                         errors,
                         accepted: false,
                         aborted_by_handler: true,
@@ -169,6 +173,7 @@ impl VerificationPolicy {
             errors,
             accepted,
             aborted_by_handler: false,
+            peer_chain: Vec::new(),
         }
     }
 
@@ -182,6 +187,7 @@ impl VerificationPolicy {
                 errors: Vec::new(),
                 accepted: true,
                 aborted_by_handler: false,
+                peer_chain: Vec::new(),
             }
         }
     }

@@ -99,9 +99,10 @@ impl Rejection {
             | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
                 code == CertificateSignatureFailed
             }
-            W::CaUsedAsEndEntity | W::EndEntityUsedAsCa | W::UnsupportedCertVersion => {
-                code == InvalidCaCertificate
-            }
+            // A self-signed CA certificate used as a server's own: to Qt,
+            // an untrusted self-signed certificate.
+            W::CaUsedAsEndEntity => matches!(code, InvalidCaCertificate | SelfSignedCertificate),
+            W::EndEntityUsedAsCa | W::UnsupportedCertVersion => code == InvalidCaCertificate,
             W::PathLenConstraintViolated => code == PathLengthExceeded,
             W::RequiredEkuNotFoundContext(_) => code == InvalidPurpose,
             _ => false,
