@@ -24,6 +24,10 @@ pub enum CertCommand {
     /// `days_left` (negative once expired), `sha256_fingerprint`,
     /// `self_signed`, `public_key` ({`algorithm`, `length`}, null if it cannot
     /// be read), and `text` (the full text form, only with --text).
+    #[command(after_help = "Examples:
+  sslsocket cert show server.pem
+  sslsocket cert show --text chain.pem       # like openssl x509 -text
+  sslsocket cert show --json chain.pem | jq '.[].days_left'")]
     Show(ShowArgs),
 }
 
@@ -44,32 +48,40 @@ pub struct ShowArgs {
 struct CertJson {
     file: String,
     index: usize,
-    subject: String,
-    issuer: String,
-    subject_alternative_names: Vec<NameJson>,
-    serial_number: String,
-    version: u32,
-    not_before: String,
-    not_after: String,
-    days_left: i64,
-    sha256_fingerprint: String,
-    self_signed: bool,
-    public_key: Option<PublicKeyJson>,
+    #[serde(flatten)]
+    details: CertDetails,
     #[serde(skip_serializing_if = "Option::is_none")]
     text: Option<String>,
 }
 
+/// What `cert show` says about one certificate, and `connect` and `serve`
+/// about each certificate of a peer's chain.
 #[derive(Serialize)]
-struct NameJson {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    value: String,
+pub(crate) struct CertDetails {
+    pub subject: String,
+    pub issuer: String,
+    pub subject_alternative_names: Vec<NameJson>,
+    pub serial_number: String,
+    pub version: u32,
+    pub not_before: String,
+    pub not_after: String,
+    pub days_left: i64,
+    pub sha256_fingerprint: String,
+    pub self_signed: bool,
+    pub public_key: Option<PublicKeyJson>,
 }
 
 #[derive(Serialize)]
-struct PublicKeyJson {
-    algorithm: &'static str,
-    length: u32,
+pub(crate) struct NameJson {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub value: String,
+}
+
+#[derive(Serialize)]
+pub(crate) struct PublicKeyJson {
+    pub algorithm: &'static str,
+    pub length: u32,
 }
 
 pub fn run(command: CertCommand) -> Outcome {
@@ -108,10 +120,18 @@ fn show(args: ShowArgs) -> Outcome {
 }
 
 fn describe(file: &Path, index: usize, cert: &SslCertificate, with_text: bool) -> CertJson {
-    let not_after = cert.expiry_date();
     CertJson {
         file: file.display().to_string(),
         index,
+        details: details(cert),
+        text: with_text.then(|| cert.to_text()),
+    }
+}
+
+/// The fields every command shows of a certificate.
+pub(crate) fn details(cert: &SslCertificate) -> CertDetails {
+    let not_after = cert.expiry_date();
+    CertDetails {
         subject: subject(cert),
         issuer: distinguished_name(&cert.issuer_info_attributes(), |a| {
             cert.issuer_info_by_attribute(a)
@@ -135,7 +155,6 @@ fn describe(file: &Path, index: usize, cert: &SslCertificate, with_text: bool) -
             algorithm: key.algorithm().name(),
             length: key.length(),
         }),
-        text: with_text.then(|| cert.to_text()),
     }
 }
 
@@ -165,7 +184,7 @@ fn days_between(from: SystemTime, to: SystemTime) -> i64 {
     }
 }
 
-fn hex_colon(bytes: &[u8]) -> String {
+pub(crate) fn hex_colon(bytes: &[u8]) -> String {
     bytes
         .iter()
         .map(|b| format!("{b:02X}"))
@@ -175,37 +194,53 @@ fn hex_colon(bytes: &[u8]) -> String {
 
 fn print_text(cert: &CertJson) {
     println!("{} [{}]", cert.file, cert.index);
-    println!("  Subject:      {}", cert.subject);
-    println!("  Issuer:       {}", cert.issuer);
-    if !cert.subject_alternative_names.is_empty() {
-        let names: Vec<String> = cert
-            .subject_alternative_names
-            .iter()
-            .map(|n| format!("{}:{}", short_kind(n.kind), n.value))
-            .collect();
-        println!("  Alt names:    {}", names.join(", "));
+    let d = &cert.details;
+    println!("  Subject:      {}", d.subject);
+    println!("  Issuer:       {}", d.issuer);
+    if !d.subject_alternative_names.is_empty() {
+        println!(
+            "  Alt names:    {}",
+            alt_names(&d.subject_alternative_names)
+        );
     }
-    println!("  Serial:       {}", cert.serial_number);
-    println!("  Version:      {}", cert.version);
-    println!("  Valid from:   {}", cert.not_before);
-    let left = if cert.days_left < 0 {
-        format!("expired {} days ago", -cert.days_left)
-    } else {
-        format!("{} days left", cert.days_left)
-    };
-    println!("  Valid until:  {} ({left})", cert.not_after);
-    println!("  SHA-256:      {}", cert.sha256_fingerprint);
+    println!("  Serial:       {}", d.serial_number);
+    println!("  Version:      {}", d.version);
+    println!("  Valid from:   {}", d.not_before);
+    println!(
+        "  Valid until:  {} ({})",
+        d.not_after,
+        days_left(d.days_left)
+    );
+    println!("  SHA-256:      {}", d.sha256_fingerprint);
     println!(
         "  Self-signed:  {}",
-        if cert.self_signed { "yes" } else { "no" }
+        if d.self_signed { "yes" } else { "no" }
     );
-    match &cert.public_key {
+    match &d.public_key {
         Some(key) => println!("  Public key:   {}, {} bits", key.algorithm, key.length),
         None => println!("  Public key:   (unreadable)"),
     }
     if let Some(text) = &cert.text {
         println!();
         print!("{text}");
+    }
+}
+
+/// "DNS:a, IP:1.2.3.4".
+pub(crate) fn alt_names(names: &[NameJson]) -> String {
+    names
+        .iter()
+        .map(|n| format!("{}:{}", short_kind(n.kind), n.value))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "12 days left" or "expired 3 days ago".
+pub(crate) fn days_left(days: i64) -> String {
+    if days < 0 {
+        format!("expired {} days ago", -days)
+    } else {
+        format!("{days} days left")
     }
 }
 

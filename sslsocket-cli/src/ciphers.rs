@@ -7,12 +7,17 @@ use sslsocket::configuration::SslConfiguration;
 
 use crate::report::{print_json, Outcome};
 
-/// Lists cipher suites, one per line.
+/// List cipher suites with their properties, one per line.
 ///
 /// JSON (--json): an array of objects with the fields `name`, `protocol`,
 /// `key_exchange`, `authentication`, `encryption`, `used_bits`, `supported_bits`.
 #[derive(Args)]
-#[command(group = clap::ArgGroup::new("which").args(["supported", "default"]))]
+#[command(
+    group = clap::ArgGroup::new("which").args(["supported", "default"]),
+    after_help = "Examples:
+  sslsocket ciphers
+  sslsocket ciphers --default --json"
+)]
 pub struct CiphersArgs {
     /// Every suite the library can negotiate (the default).
     #[arg(long)]

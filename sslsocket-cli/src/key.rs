@@ -17,6 +17,9 @@ pub enum KeyCommand {
     /// encrypted PEM, SubjectPublicKeyInfo. JSON (--json): an object with the
     /// fields `algorithm` (Rsa, Dsa, Ec, Ed25519), `type` (PrivateKey or
     /// PublicKey) and `length` (bits).
+    #[command(after_help = "Examples:
+  sslsocket key show server.key
+  sslsocket key show encrypted.key --passphrase-file pass.txt --json")]
     Show(ShowArgs),
 }
 
@@ -91,7 +94,7 @@ fn show(args: ShowArgs) -> Outcome {
     Outcome::Success
 }
 
-fn read_passphrase_file(path: &Path) -> std::io::Result<Vec<u8>> {
+pub(crate) fn read_passphrase_file(path: &Path) -> std::io::Result<Vec<u8>> {
     let data = std::fs::read(path)?;
     let first_line = data.split(|&b| b == b'\n').next().unwrap_or_default();
     Ok(first_line

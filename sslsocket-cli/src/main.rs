@@ -5,20 +5,39 @@
 
 mod cert;
 mod ciphers;
+mod connect;
 mod demo;
+mod gen;
 mod input;
 mod key;
+mod options;
+mod pki;
 mod report;
+mod serve;
+mod starttls;
 mod verify;
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-/// Inspect certificates, keys and ciphers the way sslsocket (Qt's QSslSocket
-/// model on rustls) sees them.
+const EXAMPLES: &str = "\
+Examples:
+  sslsocket demo                                   # the tour, on 127.0.0.1 only
+  sslsocket connect example.com:443                # handshake, chain, errors; then stdin <-> peer
+  sslsocket gen --out pki --host localhost         # a local CA and a server certificate
+  sslsocket serve --cert pki/server.pem --key pki/server.key --http
+  sslsocket verify chain.pem --ca root.pem --host www.example.test
+  sslsocket cert show server.pem
+
+Every command that reports takes --json. Exit status: 0 success, 1 the check
+failed (handshake, verification), 2 usage or input error. Colour only on a
+terminal, never with NO_COLOR set.";
+
+/// TLS the way Qt's QSslSocket sees it, on rustls: connect, serve, verify,
+/// and inspect certificates, keys and ciphers.
 #[derive(Parser)]
-#[command(name = "sslsocket", version, about, long_about = None)]
+#[command(name = "sslsocket", version, about, long_about = None, after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -26,28 +45,33 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    // No doc comments on the variants with argument structs: the struct's
+    // doc comment is the help text.
+    Connect(connect::ConnectArgs),
+    Serve(serve::ServeArgs),
+    Gen(gen::GenArgs),
+    Verify(verify::VerifyArgs),
     /// Certificate commands.
     #[command(subcommand)]
     Cert(cert::CertCommand),
     /// Key commands.
     #[command(subcommand)]
     Key(key::KeyCommand),
-    /// List cipher suites with their properties.
     Ciphers(ciphers::CiphersArgs),
-    /// A self-contained tour of the library (no network, a few seconds).
-    Demo,
-    // No doc comment here: the one on `verify::VerifyArgs` is the help text.
-    Verify(verify::VerifyArgs),
+    Demo(demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::Connect(args) => connect::run(args),
+        Command::Serve(args) => serve::run(args),
+        Command::Gen(args) => gen::run(args),
+        Command::Verify(args) => verify::run(args),
         Command::Cert(command) => cert::run(command),
         Command::Key(command) => key::run(command),
         Command::Ciphers(args) => ciphers::run(args),
-        Command::Demo => demo::run(),
-        Command::Verify(args) => verify::run(args),
+        Command::Demo(args) => demo::run(args),
     };
     outcome.exit_code()
 }

@@ -1,12 +1,14 @@
 //! How a command ends: output on stdout, one line per problem on stderr, and
-//! the exit code that goes with it.
+//! the exit code that goes with it; and the little colour the tool uses.
 
 use std::fmt::Display;
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use serde::Serialize;
 
 /// The result of a command, mapped to the documented exit codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     /// The command did what was asked (exit 0).
     Success,
@@ -36,5 +38,74 @@ pub fn print_json(value: &impl Serialize) {
     match serde_json::to_string_pretty(value) {
         Ok(text) => println!("{text}"),
         Err(e) => problem("json", e),
+    }
+}
+
+/// Prints `value` as one line of JSON on stdout (for logs: one object per line).
+pub fn print_json_line(value: &impl Serialize) {
+    match serde_json::to_string(value) {
+        Ok(text) => println!("{text}"),
+        Err(e) => problem("json", e),
+    }
+}
+
+/// Whether to colour what goes to `stream`: only on a terminal, and never
+/// when `NO_COLOR` is set to something (<https://no-color.org>).
+pub fn colour_for(stream: &impl IsTerminal) -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && stream.is_terminal()
+}
+
+/// Marks for passed and failed checks, coloured or not.
+#[derive(Debug, Clone, Copy)]
+pub struct Marks {
+    colour: bool,
+}
+
+impl Marks {
+    /// Marks for text written to stdout.
+    pub fn stdout() -> Marks {
+        Marks {
+            colour: colour_for(&std::io::stdout()),
+        }
+    }
+
+    /// Marks for text written to stderr.
+    pub fn stderr() -> Marks {
+        Marks {
+            colour: colour_for(&std::io::stderr()),
+        }
+    }
+
+    /// `text` in green (when colouring).
+    pub fn good(self, text: &str) -> String {
+        self.paint("32", text)
+    }
+
+    /// `text` in red (when colouring).
+    pub fn bad(self, text: &str) -> String {
+        self.paint("31", text)
+    }
+
+    /// `text` in yellow (when colouring).
+    pub fn warn(self, text: &str) -> String {
+        self.paint("33", text)
+    }
+
+    /// "ok" or "FAIL", padded to `width`, coloured.
+    pub fn verdict(self, passed: bool, width: usize) -> String {
+        let text = format!("{:width$}", if passed { "ok" } else { "FAIL" });
+        if passed {
+            self.good(&text)
+        } else {
+            self.bad(&text)
+        }
+    }
+
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
     }
 }

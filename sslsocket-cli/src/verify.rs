@@ -34,6 +34,10 @@ use crate::report::{print_json, problem, Outcome};
 /// Exit status: 0 when the chain is valid, 1 when there is at least one
 /// error, 2 when an input cannot be used (one line on stderr per problem).
 #[derive(Args)]
+#[command(after_help = "Examples:
+  sslsocket verify chain.pem --ca root.pem --host www.example.test
+  sslsocket verify leaf.der --host 192.0.2.1 --time 2030-01-01T00:00:00Z
+  sslsocket verify client.pem --ca root.pem --purpose client --json")]
 pub struct VerifyArgs {
     /// The chain: PEM with the leaf first, then intermediates (in any
     /// order); or the leaf alone in DER.
@@ -76,8 +80,9 @@ struct ReportJson {
     errors: Vec<ErrorJson>,
 }
 
+/// One verification error, the shape every command's JSON uses.
 #[derive(Serialize)]
-struct ErrorJson {
+pub(crate) struct ErrorJson {
     error: &'static str,
     code: i32,
     message: String,
@@ -85,7 +90,7 @@ struct ErrorJson {
 }
 
 #[derive(Serialize)]
-struct CertificateJson {
+pub(crate) struct CertificateJson {
     subject: String,
     sha256: String,
 }
@@ -222,7 +227,8 @@ fn split_offset(text: &str) -> Option<(&str, i64)> {
     ))
 }
 
-fn error_line(error: &SslError) -> String {
+/// `Name (code): message — subject of the certificate concerned`.
+pub(crate) fn error_line(error: &SslError) -> String {
     let code = error.code();
     let mut line = format!("{} ({}): {error}", code.name(), code.value());
     if let Some(certificate) = error.certificate() {
@@ -237,7 +243,8 @@ fn error_line(error: &SslError) -> String {
     line
 }
 
-fn error_json(error: &SslError) -> ErrorJson {
+/// The JSON form of one error (see the `verify --json` help).
+pub(crate) fn error_json(error: &SslError) -> ErrorJson {
     ErrorJson {
         error: error.code().name(),
         code: error.code().value(),

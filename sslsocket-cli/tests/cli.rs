@@ -342,12 +342,3 @@ fn usage_errors_exit_2() {
     assert_eq!(sslsocket(&["cert", "show"]).status.code(), Some(2));
     assert_eq!(sslsocket(&["no-such-command"]).status.code(), Some(2));
 }
-
-#[test]
-fn demo_runs_and_ends_with_a_summary() {
-    let out = sslsocket(&["demo"]);
-    assert!(out.status.success(), "{}\n{}", stdout(&out), stderr(&out));
-    let text = stdout(&out);
-    assert!(text.contains("== Summary"), "{text}");
-    assert!(!text.contains("FAIL"), "{text}");
-}

@@ -217,6 +217,8 @@ pub mod socket;
 pub mod ssl;
 pub mod state;
 mod tls_context;
+#[cfg(feature = "tokio")]
+pub mod tokio;
 pub mod verify;
 
 pub use certificate::{

@@ -902,82 +902,25 @@ impl<S: Transport> SslSocket<S> {
         }
     }
 
-    fn policy(&self, side: SslMode) -> VerificationPolicy {
-        VerificationPolicy {
-            side,
-            mode: self.configuration.peer_verify_mode(),
-            ignore: self.ignore.clone(),
-            on_peer_verify_error: self.on_peer_verify_error.clone(),
-            on_ssl_errors: self.on_ssl_errors.clone(),
+    /// What the next handshake is made from; see [`HandshakeSetup`].
+    fn handshake_setup(&self) -> HandshakeSetup<'_> {
+        HandshakeSetup {
+            configuration: &self.configuration,
+            peer_name: self.peer_verify_name(),
+            ignore: &self.ignore,
+            on_peer_verify_error: self.on_peer_verify_error.as_ref(),
+            on_ssl_errors: self.on_ssl_errors.as_ref(),
         }
-    }
-
-    /// Whether sessions of this socket may be shared: only when no error
-    /// can be accepted, so that a resumed session never skips a check a
-    /// fresh handshake would have failed.
-    fn strict(policy: &VerificationPolicy) -> bool {
-        policy.effective_mode() == PeerVerifyMode::VerifyPeer
-            && policy.ignore == IgnoreRule::Nothing
-            && policy.on_ssl_errors.is_none()
     }
 
     fn begin_client_handshake(&mut self) -> Result<()> {
-        let context = TlsContext::for_configuration(&self.configuration)?;
-        let name =
-            self.peer_verify_name()
-                .map(str::to_owned)
-                .ok_or_else(|| Error::InvalidState {
-                    operation: "start client encryption",
-                    reason: "no host name to verify the server against; set a peer verify name"
-                        .into(),
-                })?;
-        let server_name = PeerName::parse(&name)
-            .and_then(|n| n.server_name())
-            .ok_or_else(|| Error::InvalidState {
-                operation: "start client encryption",
-                reason: format!("'{name}' is not a valid host name or address"),
-            })?;
-        let policy = self.policy(SslMode::SslClientMode);
-        if Self::strict(&policy) {
-            // The shared verifier checks the name the connection is made by,
-            // which is `name`: the same check, and sessions can be resumed.
-            return self
-                .session
-                .start_client(context.strict_client_config(), server_name, None);
-        }
-        let options = VerifyOptions::with_shared_roots(context.roots().clone())
-            .with_peer_name(name)
-            .with_purpose(Purpose::ServerAuth)
-            .with_max_depth(self.configuration.peer_verify_depth());
-        let verifier = Arc::new(PeerVerifier::new(
-            policy,
-            options,
-            context.anchors().clone(),
-        ));
-        let config = context.client_config(verifier.clone())?;
-        self.session
-            .start_client(config, server_name, Some(verifier))
+        let start = self.handshake_setup().client()?;
+        start.begin(&mut self.session)
     }
 
     fn begin_server_handshake(&mut self) -> Result<()> {
-        let context = TlsContext::for_configuration(&self.configuration)?;
-        let policy = self.policy(SslMode::SslServerMode);
-        // Resumed clients skip certificate checks; that is safe where no
-        // check could have failed the handshake, or none is made.
-        let share = Self::strict(&policy)
-            || policy.effective_mode() == PeerVerifyMode::VerifyNone
-            || (policy.effective_mode() == PeerVerifyMode::QueryPeer
-                && policy.on_peer_verify_error.is_none());
-        let options = VerifyOptions::with_shared_roots(context.roots().clone())
-            .with_purpose(Purpose::ClientAuth)
-            .with_max_depth(self.configuration.peer_verify_depth());
-        let verifier = Arc::new(PeerVerifier::new(
-            policy,
-            options,
-            context.anchors().clone(),
-        ));
-        let config = context.server_config(verifier.clone(), share)?;
-        self.session.start_server(config, verifier)
+        let start = self.handshake_setup().server()?;
+        start.begin(&mut self.session)
     }
 
     // --- driving the network --------------------------------------------------
@@ -1121,13 +1064,7 @@ impl<S: Transport> SslSocket<S> {
         result.map_err(|e| {
             // As in Qt, a connection that failed or was closed by the peer
             // is over: the socket becomes unconnected. A timeout is not fatal.
-            if matches!(
-                e,
-                Error::RemoteHostClosed
-                    | Error::VerificationFailed { .. }
-                    | Error::HandshakeFailed(_)
-                    | Error::Tls(_)
-            ) {
+            if ends_connection(&e) {
                 self.close_transport();
             }
             self.record(e)
@@ -1210,6 +1147,146 @@ impl<S: Transport> SslSocket<S> {
     }
 }
 
+/// What a handshake is made from: a socket's configuration and verification
+/// settings. Shared by the blocking and the async socket, so that both turn
+/// configuration and policy into rustls configurations and verifiers in one
+/// place.
+pub(crate) struct HandshakeSetup<'a> {
+    pub(crate) configuration: &'a SslConfiguration,
+    /// The name the server is verified against (and SNI carries); clients only.
+    pub(crate) peer_name: Option<&'a str>,
+    pub(crate) ignore: &'a IgnoreRule,
+    pub(crate) on_peer_verify_error: Option<&'a PeerVerifyErrorHandler>,
+    pub(crate) on_ssl_errors: Option<&'a SslErrorsHandler>,
+}
+
+/// A handshake ready to be started on a [`Session`].
+pub(crate) enum HandshakeStart {
+    Client {
+        config: Arc<rustls::ClientConfig>,
+        name: rustls_pki_types::ServerName<'static>,
+        verifier: Option<Arc<PeerVerifier>>,
+    },
+    Server {
+        config: Arc<rustls::ServerConfig>,
+        verifier: Arc<PeerVerifier>,
+    },
+}
+
+impl HandshakeStart {
+    /// Starts the handshake on `session`.
+    pub(crate) fn begin(self, session: &mut Session) -> Result<()> {
+        match self {
+            HandshakeStart::Client {
+                config,
+                name,
+                verifier,
+            } => session.start_client(config, name, verifier),
+            HandshakeStart::Server { config, verifier } => session.start_server(config, verifier),
+        }
+    }
+}
+
+impl HandshakeSetup<'_> {
+    fn policy(&self, side: SslMode) -> VerificationPolicy {
+        VerificationPolicy {
+            side,
+            mode: self.configuration.peer_verify_mode(),
+            ignore: self.ignore.clone(),
+            on_peer_verify_error: self.on_peer_verify_error.cloned(),
+            on_ssl_errors: self.on_ssl_errors.cloned(),
+        }
+    }
+
+    /// Whether sessions of this socket may be shared: only when no error
+    /// can be accepted, so that a resumed session never skips a check a
+    /// fresh handshake would have failed.
+    fn strict(policy: &VerificationPolicy) -> bool {
+        policy.effective_mode() == PeerVerifyMode::VerifyPeer
+            && policy.ignore == IgnoreRule::Nothing
+            && policy.on_ssl_errors.is_none()
+    }
+
+    /// A client handshake: the configuration's shared strict client
+    /// configuration when no error can be accepted (sessions resume), else
+    /// a per-connection verifier.
+    pub(crate) fn client(&self) -> Result<HandshakeStart> {
+        let context = TlsContext::for_configuration(self.configuration)?;
+        let name = self
+            .peer_name
+            .map(str::to_owned)
+            .ok_or_else(|| Error::InvalidState {
+                operation: "start client encryption",
+                reason: "no host name to verify the server against; set a peer verify name".into(),
+            })?;
+        let server_name = PeerName::parse(&name)
+            .and_then(|n| n.server_name())
+            .ok_or_else(|| Error::InvalidState {
+                operation: "start client encryption",
+                reason: format!("'{name}' is not a valid host name or address"),
+            })?;
+        let policy = self.policy(SslMode::SslClientMode);
+        if Self::strict(&policy) {
+            // The shared verifier checks the name the connection is made by,
+            // which is `name`: the same check, and sessions can be resumed.
+            return Ok(HandshakeStart::Client {
+                config: context.strict_client_config(),
+                name: server_name,
+                verifier: None,
+            });
+        }
+        let options = VerifyOptions::with_shared_roots(context.roots().clone())
+            .with_peer_name(name)
+            .with_purpose(Purpose::ServerAuth)
+            .with_max_depth(self.configuration.peer_verify_depth());
+        let verifier = Arc::new(PeerVerifier::new(
+            policy,
+            options,
+            context.anchors().clone(),
+        ));
+        let config = context.client_config(verifier.clone())?;
+        Ok(HandshakeStart::Client {
+            config,
+            name: server_name,
+            verifier: Some(verifier),
+        })
+    }
+
+    /// A server handshake with a per-connection verifier.
+    pub(crate) fn server(&self) -> Result<HandshakeStart> {
+        let context = TlsContext::for_configuration(self.configuration)?;
+        let policy = self.policy(SslMode::SslServerMode);
+        // Resumed clients skip certificate checks; that is safe where no
+        // check could have failed the handshake, or none is made.
+        let share = Self::strict(&policy)
+            || policy.effective_mode() == PeerVerifyMode::VerifyNone
+            || (policy.effective_mode() == PeerVerifyMode::QueryPeer
+                && policy.on_peer_verify_error.is_none());
+        let options = VerifyOptions::with_shared_roots(context.roots().clone())
+            .with_purpose(Purpose::ClientAuth)
+            .with_max_depth(self.configuration.peer_verify_depth());
+        let verifier = Arc::new(PeerVerifier::new(
+            policy,
+            options,
+            context.anchors().clone(),
+        ));
+        let config = context.server_config(verifier.clone(), share)?;
+        Ok(HandshakeStart::Server { config, verifier })
+    }
+}
+
+/// Whether `error` ends the connection (the socket becomes unconnected);
+/// a timeout, for one, does not.
+pub(crate) fn ends_connection(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::RemoteHostClosed
+            | Error::VerificationFailed { .. }
+            | Error::HandshakeFailed(_)
+            | Error::Tls(_)
+    )
+}
+
 fn is_timeout(e: &io::Error) -> bool {
     matches!(
         e.kind(),
@@ -1217,7 +1294,7 @@ fn is_timeout(e: &io::Error) -> bool {
     )
 }
 
-fn is_closed(e: &io::Error) -> bool {
+pub(crate) fn is_closed(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::ConnectionReset

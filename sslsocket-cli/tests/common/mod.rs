@@ -1,5 +1,10 @@
 //! Running the `sslsocket` binary and reading what it printed, for the
-//! integration tests (`mod common;`).
+//! integration tests (`mod common;`), and the peers of the network tests.
+
+// Each test file uses some of the helpers.
+#![allow(dead_code)]
+
+pub mod peers;
 
 use std::process::{Command, Output};
 

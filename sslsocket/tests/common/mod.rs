@@ -5,3 +5,5 @@ pub mod memory;
 pub mod openssl;
 pub mod peers;
 pub mod pki;
+pub mod scenarios;
+pub mod tokio_pairs;

@@ -1,0 +1,479 @@
+//! The async TLS server (`QSslServer`) on tokio.
+
+use std::collections::{HashMap, VecDeque};
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use ::tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
+use ::tokio::task::{JoinError, JoinSet};
+
+use super::SslSocket;
+use crate::configuration::SslConfiguration;
+use crate::error::{Error, Result, SslError};
+use crate::server::{
+    check_server_configuration, ServerEvent, ServerMode, DEFAULT_HANDSHAKE_TIMEOUT,
+    DEFAULT_MAX_PENDING_CONNECTIONS, MAX_QUEUED_EVENTS,
+};
+use crate::verify::{IgnoreRule, PeerVerifyDecision, SslErrorsDecision};
+
+/// A server-level `ssl_errors` handler: gets the client's address too.
+type SslErrorsHook = Arc<dyn Fn(SocketAddr, &[SslError]) -> SslErrorsDecision + Send + Sync>;
+
+/// A server-level `peer_verify_error` handler: gets the client's address too.
+type PeerVerifyErrorHook = Arc<dyn Fn(SocketAddr, &SslError) -> PeerVerifyDecision + Send + Sync>;
+
+/// Events, shared with the handshake tasks (which report certificate errors
+/// as they happen). Bounded: the oldest are dropped beyond
+/// [`MAX_QUEUED_EVENTS`].
+#[derive(Clone, Default)]
+struct EventLog(Arc<Mutex<VecDeque<ServerEvent>>>);
+
+impl EventLog {
+    fn push(&self, event: ServerEvent) {
+        let mut events = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if events.len() == MAX_QUEUED_EVENTS {
+            events.pop_front();
+        }
+        events.push_back(event);
+    }
+
+    fn pop(&self) -> Option<ServerEvent> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop_front()
+    }
+}
+
+/// What a handshake task ends with.
+type Handshake = (SocketAddr, Result<SslSocket<TcpStream>>);
+
+/// A TLS server on tokio (`QSslServer`): the blocking
+/// [`SslServer`](crate::SslServer)'s model, with each handshake on its own
+/// task. See the [module documentation](super) for an example.
+///
+/// [`accept`](Self::accept) takes connections from the operating system
+/// while it waits, runs each client's handshake on a task of its own with
+/// the [handshake timeout](Self::set_handshake_timeout) (5 s by default),
+/// and returns the sockets whose handshake succeeded, in the order they
+/// finished. A slow or silent client therefore holds up nobody: it only
+/// occupies one of the [pending slots](Self::set_max_pending_connections)
+/// until its timeout. Failed clients are reported as [`ServerEvent`]s.
+///
+/// Dropping the server (or calling [`close`](Self::close)) stops listening,
+/// cancels the handshakes still running (their sockets are dropped) and
+/// drops the connections not yet taken.
+pub struct SslServer {
+    configuration: SslConfiguration,
+    mode: ServerMode,
+    handshake_timeout: Option<Duration>,
+    max_pending: usize,
+    ignore: IgnoreRule,
+    on_ssl_errors: Option<SslErrorsHook>,
+    on_peer_verify_error: Option<PeerVerifyErrorHook>,
+    listener: Option<TcpListener>,
+    handshakes: JoinSet<Handshake>,
+    /// The client of each running handshake task, to report one that panics.
+    peers: HashMap<::tokio::task::Id, SocketAddr>,
+    /// Sockets ready to be taken (`nextPendingConnection`).
+    ready: VecDeque<SslSocket<TcpStream>>,
+    events: EventLog,
+}
+
+impl std::fmt::Debug for SslServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SslServer")
+            .field("local_address", &self.local_address())
+            .field("mode", &self.mode)
+            .field("handshake_timeout", &self.handshake_timeout)
+            .field("handshaking", &self.handshakes.len())
+            .field("ready", &self.ready.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SslServer {
+    /// A server using `configuration` for every connection; checked as for
+    /// the blocking [`SslServer::new`](crate::SslServer::new).
+    pub fn new(configuration: SslConfiguration) -> Result<SslServer> {
+        check_server_configuration(&configuration)?;
+        Ok(SslServer {
+            configuration,
+            mode: ServerMode::Encrypted,
+            handshake_timeout: Some(DEFAULT_HANDSHAKE_TIMEOUT),
+            max_pending: DEFAULT_MAX_PENDING_CONNECTIONS,
+            ignore: IgnoreRule::Nothing,
+            on_ssl_errors: None,
+            on_peer_verify_error: None,
+            listener: None,
+            handshakes: JoinSet::new(),
+            peers: HashMap::new(),
+            ready: VecDeque::new(),
+            events: EventLog::default(),
+        })
+    }
+
+    // --- settings -------------------------------------------------------------
+
+    /// The configuration accepted sockets get (`sslConfiguration`).
+    pub fn ssl_configuration(&self) -> &SslConfiguration {
+        &self.configuration
+    }
+
+    /// Replaces the configuration for connections accepted from now on
+    /// (`setSslConfiguration`); checked as in [`new`](Self::new), and left
+    /// unchanged when the check fails.
+    pub fn set_ssl_configuration(&mut self, configuration: SslConfiguration) -> Result<()> {
+        check_server_configuration(&configuration)?;
+        self.configuration = configuration;
+        Ok(())
+    }
+
+    /// Whether accepted sockets are encrypted first or handed out plain.
+    pub fn mode(&self) -> ServerMode {
+        self.mode
+    }
+
+    /// Sets whether connections accepted from now on are encrypted first
+    /// ([`ServerMode::Encrypted`], the default) or handed out plain, for
+    /// STARTTLS ([`ServerMode::Plain`]).
+    pub fn set_mode(&mut self, mode: ServerMode) {
+        self.mode = mode;
+    }
+
+    /// How long a client may take to complete its handshake
+    /// (`handshakeTimeout`); `None` means no limit.
+    pub fn handshake_timeout(&self) -> Option<Duration> {
+        self.handshake_timeout
+    }
+
+    /// Sets how long a client may take to complete its handshake before it
+    /// is dropped (`setHandshakeTimeout`); 5 s by default, `None` for no
+    /// limit. Applies to connections accepted from now on.
+    pub fn set_handshake_timeout(&mut self, timeout: Option<Duration>) {
+        self.handshake_timeout = timeout;
+    }
+
+    /// How many connections may be pending at once, handshaking or ready
+    /// to be taken (`maxPendingConnections`); 30 by default.
+    pub fn max_pending_connections(&self) -> usize {
+        self.max_pending
+    }
+
+    /// Sets how many connections may be pending at once
+    /// (`setMaxPendingConnections`; at least 1). When that many are, the
+    /// server stops taking connections from the operating system until some
+    /// finish or are taken; further clients wait in the listen backlog.
+    pub fn set_max_pending_connections(&mut self, max: usize) {
+        self.max_pending = max.max(1);
+    }
+
+    /// See [`crate::SslServer::ignore_ssl_errors`].
+    pub fn ignore_ssl_errors(&mut self) {
+        self.ignore.ignore_all();
+    }
+
+    /// See [`crate::SslServer::ignore_listed_ssl_errors`].
+    pub fn ignore_listed_ssl_errors(&mut self, errors: impl IntoIterator<Item = SslError>) {
+        self.ignore.ignore_listed(errors.into_iter().collect());
+    }
+
+    /// See [`crate::SslServer::on_ssl_errors`]. The handler runs inside the
+    /// client's handshake task.
+    pub fn on_ssl_errors(
+        &mut self,
+        handler: impl Fn(SocketAddr, &[SslError]) -> SslErrorsDecision + Send + Sync + 'static,
+    ) {
+        self.on_ssl_errors = Some(Arc::new(handler));
+    }
+
+    /// See [`crate::SslServer::on_peer_verify_error`]. The handler runs
+    /// inside the client's handshake task.
+    pub fn on_peer_verify_error(
+        &mut self,
+        handler: impl Fn(SocketAddr, &SslError) -> PeerVerifyDecision + Send + Sync + 'static,
+    ) {
+        self.on_peer_verify_error = Some(Arc::new(handler));
+    }
+
+    // --- listening ------------------------------------------------------------
+
+    /// Starts listening on `address` (`listen`); port 0 picks a free port,
+    /// see [`local_address`](Self::local_address). When the address
+    /// resolves to several, the first that can be bound is used.
+    ///
+    /// Cancel safety: cancelling it leaves the server not listening.
+    pub async fn listen(&mut self, address: impl ToSocketAddrs) -> Result<()> {
+        if self.listener.is_some() {
+            return Err(Error::InvalidState {
+                operation: "listen",
+                reason: "the server is already listening; close it first".into(),
+            });
+        }
+        let candidates: Vec<SocketAddr> = ::tokio::net::lookup_host(address).await?.collect();
+        let mut last = io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the address resolved to nothing",
+        );
+        for candidate in &candidates {
+            match TcpListener::bind(candidate).await {
+                Ok(listener) => {
+                    self.listener = Some(listener);
+                    return Ok(());
+                }
+                Err(e) => last = e,
+            }
+        }
+        let tried: Vec<String> = candidates.iter().map(ToString::to_string).collect();
+        Err(Error::Io(io::Error::new(
+            last.kind(),
+            format!("cannot listen on {}: {last}", tried.join(", ")),
+        )))
+    }
+
+    /// Whether the server is listening (`isListening`).
+    pub fn is_listening(&self) -> bool {
+        self.listener.is_some()
+    }
+
+    /// The address the server listens on, with the port actually bound;
+    /// `None` when not listening.
+    pub fn local_address(&self) -> Option<SocketAddr> {
+        self.listener.as_ref()?.local_addr().ok()
+    }
+
+    /// Stops listening (`close`): handshakes still running are cancelled
+    /// and connections not yet taken are dropped. Events already recorded
+    /// stay readable. The server can [`listen`](Self::listen) again.
+    pub fn close(&mut self) {
+        self.collect(None);
+        self.listener = None;
+        // Dropping a JoinSet aborts its tasks; each drops its socket.
+        self.handshakes = JoinSet::new();
+        self.peers.clear();
+        self.ready.clear();
+    }
+
+    // --- accepting --------------------------------------------------------------
+
+    /// Waits for the next client and returns its socket
+    /// (`waitForNewConnection` + `nextPendingConnection`); `None` waits
+    /// without limit, `Some(Duration::ZERO)` only takes what is ready. The
+    /// blocking [`accept`](crate::SslServer::accept)'s semantics: in
+    /// [`ServerMode::Encrypted`] the socket is encrypted, and clients whose
+    /// handshake fails or times out are reported as
+    /// [`ServerEvent::HandshakeFailed`] while the wait goes on; in
+    /// [`ServerMode::Plain`] it is returned as soon as the TCP connection is
+    /// accepted.
+    ///
+    /// Connections are taken from the operating system, and handshakes
+    /// started, only while this (or [`poll_accept`](Self::poll_accept)) is
+    /// being awaited; handshakes already started go on in the background.
+    ///
+    /// Cancel safety: cancel-safe. A connection taken from the listener is
+    /// kept by the server (handshaking, or ready) and returned by a later
+    /// call; a finished socket is only taken when it is returned.
+    pub async fn accept(&mut self, timeout: Option<Duration>) -> Result<SslSocket<TcpStream>> {
+        let future = poll_fn(|cx| self.poll_accept(cx));
+        match timeout {
+            None => future.await,
+            Some(limit) => {
+                ::tokio::time::timeout(limit, future)
+                    .await
+                    .unwrap_or(Err(Error::Timeout {
+                        operation: "waiting for a new connection",
+                    }))
+            }
+        }
+    }
+
+    /// The poll behind [`accept`](Self::accept), for hand-written futures.
+    pub fn poll_accept(&mut self, cx: &mut Context<'_>) -> Poll<Result<SslSocket<TcpStream>>> {
+        loop {
+            self.collect(Some(cx));
+            if let Some(socket) = self.ready.pop_front() {
+                return Poll::Ready(Ok(socket));
+            }
+            let Some(listener) = &self.listener else {
+                return Poll::Ready(Err(Error::InvalidState {
+                    operation: "accept a connection",
+                    reason: "the server is not listening; call listen first".into(),
+                }));
+            };
+            if self.handshakes.len() + self.ready.len() >= self.max_pending {
+                // A finishing handshake wakes us (collect polled the set).
+                return Poll::Pending;
+            }
+            match listener.poll_accept(cx) {
+                Poll::Ready(Ok((stream, peer))) => self.take_connection(stream, peer),
+                // The client gave up before we took it, or a signal arrived:
+                // nothing for the program to see.
+                Poll::Ready(Err(e))
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionAborted
+                            | io::ErrorKind::ConnectionReset
+                            | io::ErrorKind::Interrupted
+                    ) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(Error::Io(e))),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    /// Whether a connection is ready to be taken without waiting
+    /// (`hasPendingConnections`). Connections still handshaking do not count.
+    pub fn has_pending_connections(&mut self) -> bool {
+        self.collect(None);
+        !self.ready.is_empty()
+    }
+
+    /// Takes a connection that is ready, without waiting
+    /// (`nextPendingConnection`).
+    pub fn next_pending_connection(&mut self) -> Option<SslSocket<TcpStream>> {
+        self.collect(None);
+        self.ready.pop_front()
+    }
+
+    /// Connections being handshaken right now.
+    pub fn handshakes_in_progress(&self) -> usize {
+        self.handshakes.len()
+    }
+
+    // --- events -------------------------------------------------------------
+
+    /// The next event, oldest first, without waiting; see [`ServerEvent`].
+    pub fn next_event(&mut self) -> Option<ServerEvent> {
+        self.collect(None);
+        self.events.pop()
+    }
+
+    /// The events recorded so far, oldest first, without waiting.
+    pub fn events(&mut self) -> impl Iterator<Item = ServerEvent> + '_ {
+        self.collect(None);
+        std::iter::from_fn(move || self.events.pop())
+    }
+
+    // --- internals ------------------------------------------------------------
+
+    /// Takes the finished handshakes: sockets to the ready queue, failures
+    /// to the events. With `cx`, the set is polled, so that the next
+    /// finishing handshake wakes the task.
+    fn collect(&mut self, mut cx: Option<&mut Context<'_>>) {
+        loop {
+            let finished = match cx.as_deref_mut() {
+                Some(cx) => match self.handshakes.poll_join_next_with_id(cx) {
+                    Poll::Ready(Some(finished)) => finished,
+                    Poll::Ready(None) | Poll::Pending => return,
+                },
+                None => match self.handshakes.try_join_next_with_id() {
+                    Some(finished) => finished,
+                    None => return,
+                },
+            };
+            self.handle(finished);
+        }
+    }
+
+    fn handle(&mut self, finished: std::result::Result<(::tokio::task::Id, Handshake), JoinError>) {
+        match finished {
+            Ok((id, (peer, result))) => {
+                self.peers.remove(&id);
+                match result {
+                    Ok(socket) => self.ready.push_back(socket),
+                    Err(error) => self
+                        .events
+                        .push(ServerEvent::HandshakeFailed { peer, error }),
+                }
+            }
+            Err(error) => {
+                let peer = self.peers.remove(&error.id());
+                if let (true, Some(peer)) = (error.is_panic(), peer) {
+                    self.events.push(ServerEvent::HandshakeFailed {
+                        peer,
+                        error: Error::InvalidState {
+                            operation: "complete the handshake",
+                            reason: "a verification handler panicked".into(),
+                        },
+                    });
+                }
+            }
+        }
+    }
+
+    /// A new client: to the ready queue in plain mode, to a handshake task
+    /// of its own in encrypted mode.
+    fn take_connection(&mut self, stream: TcpStream, peer: SocketAddr) {
+        let _ = stream.set_nodelay(true);
+        match self.mode {
+            ServerMode::Plain => {
+                let socket = self.prepare(stream, peer, false);
+                self.ready.push_back(socket);
+            }
+            ServerMode::Encrypted => {
+                let socket = self.prepare(stream, peer, true);
+                let timeout = self.handshake_timeout;
+                let task = self
+                    .handshakes
+                    .spawn(async move { (peer, handshake(socket, timeout).await) });
+                self.peers.insert(task.id(), peer);
+            }
+        }
+    }
+
+    /// A socket over `stream` with the server's configuration and
+    /// verification settings (as the blocking server's); `report` forwards
+    /// certificate errors to the server's events.
+    fn prepare(&self, stream: TcpStream, peer: SocketAddr, report: bool) -> SslSocket<TcpStream> {
+        let mut socket =
+            SslSocket::from_stream_with_configuration(stream, self.configuration.clone());
+        match &self.ignore {
+            IgnoreRule::Nothing => {}
+            IgnoreRule::Everything => socket.ignore_ssl_errors(),
+            IgnoreRule::Listed(errors) => socket.ignore_listed_ssl_errors(errors.iter().cloned()),
+        }
+        // An ssl_errors handler is installed only when the program set one:
+        // its presence turns off session sharing for the socket.
+        if let Some(handler) = self.on_ssl_errors.clone() {
+            socket.on_ssl_errors(move |errors| handler(peer, errors));
+        }
+        let handler = self.on_peer_verify_error.clone();
+        let log = report.then(|| self.events.clone());
+        if handler.is_some() || log.is_some() {
+            socket.on_peer_verify_error(move |error| {
+                if let Some(log) = &log {
+                    log.push(ServerEvent::PeerVerifyError {
+                        peer,
+                        error: error.clone(),
+                    });
+                }
+                handler
+                    .as_ref()
+                    .map_or(PeerVerifyDecision::Continue, |h| h(peer, error))
+            });
+        }
+        socket
+    }
+}
+
+/// Runs the server handshake of `socket` on its task.
+async fn handshake(
+    mut socket: SslSocket<TcpStream>,
+    timeout: Option<Duration>,
+) -> Result<SslSocket<TcpStream>> {
+    if let Err(e) = socket.start_server_encryption() {
+        socket.abort();
+        return Err(e);
+    }
+    match socket.wait_for_encrypted(timeout).await {
+        Ok(()) => Ok(socket),
+        Err(e) => {
+            socket.abort();
+            Err(e)
+        }
+    }
+}

@@ -1,0 +1,1432 @@
+//! The async socket: the blocking socket's model on tokio.
+
+use std::future::{poll_fn, Future};
+use std::io::{self, IoSlice, Read, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll, Waker};
+use std::time::Duration;
+
+use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use ::tokio::net::TcpStream;
+
+use crate::certificate::{PatternSyntax, SslCertificate};
+use crate::cipher::SslCipher;
+use crate::configuration::SslConfiguration;
+use crate::error::{Error, Result, SslError};
+use crate::event::Event;
+use crate::key::SslKey;
+use crate::session::{Counters, Session};
+use crate::socket::{ends_connection, is_closed, HandshakeSetup, DEFAULT_WAIT};
+use crate::ssl::{EncodingFormat, KeyAlgorithm, PeerVerifyMode, SslMode, SslProtocol};
+use crate::state::{SocketError, SocketState};
+use crate::verify::{
+    IgnoreRule, PeerVerifyDecision, PeerVerifyErrorHandler, SslErrorsDecision, SslErrorsHandler,
+};
+
+/// A connection being made: the look-up and connect, as one future kept in
+/// the socket so that a cancelled wait loses nothing.
+type ConnectFuture<S> = Pin<Box<dyn Future<Output = Result<S>> + Send>>;
+
+struct Connecting<S> {
+    future: ConnectFuture<S>,
+    encrypt: bool,
+}
+
+/// Which directions a drive may use. The `AsyncRead` and `AsyncWrite`
+/// implementations each use only their own, so that a socket split with
+/// `tokio::io::split` never has one half take over the other half's wake-ups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Both,
+    Read,
+    Write,
+}
+
+impl Direction {
+    fn reads(self) -> bool {
+        self != Direction::Write
+    }
+
+    fn writes(self) -> bool {
+        self != Direction::Read
+    }
+}
+
+/// The transport as the synchronous `Read + Write` the session takes, for
+/// one poll: `Poll::Pending` becomes `io::ErrorKind::WouldBlock` (with the
+/// waker registered, as for any pending poll).
+struct SyncIo<'a, 'b, S> {
+    stream: &'a mut S,
+    cx: &'a mut Context<'b>,
+}
+
+impl<S: AsyncRead + Unpin> Read for SyncIo<'_, '_, S> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut buf = ReadBuf::new(buf);
+        match Pin::new(&mut *self.stream).poll_read(self.cx, &mut buf) {
+            Poll::Ready(Ok(())) => Ok(buf.filled().len()),
+            Poll::Ready(Err(e)) => Err(e),
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> Write for SyncIo<'_, '_, S> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match Pin::new(&mut *self.stream).poll_write(self.cx, buf) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
+        match Pin::new(&mut *self.stream).poll_write_vectored(self.cx, bufs) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match Pin::new(&mut *self.stream).poll_flush(self.cx) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+}
+
+/// The most plaintext one `poll_write` takes: four full records. Data is
+/// accepted only once the previous write is on its way, so this bounds
+/// what a socket holds for the network.
+const WRITE_CHUNK: usize = 64 * 1024;
+
+fn would_block(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::WouldBlock
+}
+
+/// A TLS socket for clients and servers (`QSslSocket`) on tokio, over any
+/// `AsyncRead + AsyncWrite + Unpin` transport (a [`TcpStream`] by default).
+/// See the [module documentation](super) for examples and for what each
+/// method does when its future is cancelled.
+///
+/// It has the blocking [`SslSocket`](crate::SslSocket)'s operations, with
+/// `async` versions of the ones that wait, the same verification handlers
+/// and the same [`Event`]s, and it implements [`AsyncRead`] and
+/// [`AsyncWrite`].
+pub struct SslSocket<S = TcpStream> {
+    stream: Option<S>,
+    state: SocketState,
+    connecting: Option<Connecting<S>>,
+    session: Session,
+    configuration: SslConfiguration,
+    host_name: Option<String>,
+    ignore: IgnoreRule,
+    on_peer_verify_error: Option<PeerVerifyErrorHandler>,
+    on_ssl_errors: Option<SslErrorsHandler>,
+    error: Option<(SocketError, String)>,
+    /// Data written while an encrypted connection is still being made; it
+    /// goes to TLS when the handshake starts.
+    early_writes: Vec<u8>,
+}
+
+impl<S> std::fmt::Debug for SslSocket<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SslSocket")
+            .field("state", &self.state)
+            .field("mode", &self.session.mode())
+            .field("encrypted", &self.session.is_encrypted())
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SslSocket<TcpStream> {
+    /// An unconnected socket with a copy of the default configuration.
+    pub fn new() -> SslSocket<TcpStream> {
+        SslSocket::with_stream(None, SocketState::UnconnectedState, SslConfiguration::new())
+    }
+
+    /// Starts connecting to `host:port` and then a client handshake
+    /// (`connectToHostEncrypted`). Returns at once; the work happens in the
+    /// `wait_for_*` calls (or the first read or write). The certificate must
+    /// be valid for `host` unless a peer verify name is set.
+    pub fn connect_to_host_encrypted(&mut self, host: &str, port: u16) {
+        self.start_connecting(host, port, true);
+    }
+
+    /// Like [`connect_to_host_encrypted`](Self::connect_to_host_encrypted),
+    /// but the certificate is checked against (and SNI carries) `peer_name`.
+    pub fn connect_to_host_encrypted_with_peer_name(
+        &mut self,
+        host: &str,
+        port: u16,
+        peer_name: &str,
+    ) {
+        self.configuration
+            .set_peer_verify_name(Some(peer_name.to_owned()));
+        self.start_connecting(host, port, true);
+    }
+
+    /// Starts a plain connection (`connectToHost`); call
+    /// [`start_client_encryption`](Self::start_client_encryption) later for
+    /// STARTTLS.
+    pub fn connect_to_host(&mut self, host: &str, port: u16) {
+        self.start_connecting(host, port, false);
+    }
+
+    fn start_connecting(&mut self, host: &str, port: u16, encrypt: bool) {
+        if self.state != SocketState::UnconnectedState {
+            self.warn(
+                "connect",
+                "the socket is already connected or connecting; abort it first",
+            );
+            return;
+        }
+        self.host_name = Some(host.to_owned());
+        self.connecting = Some(Connecting {
+            future: Box::pin(connect_tcp(host.to_owned(), port)),
+            encrypt,
+        });
+        self.error = None;
+        self.set_state(SocketState::HostLookupState);
+    }
+
+    /// Always true: TLS is built in (`supportsSsl`).
+    pub fn supports_ssl() -> bool {
+        crate::SslSocket::<std::net::TcpStream>::supports_ssl()
+    }
+
+    /// The TLS library's name and version (`sslLibraryVersionString`).
+    pub fn ssl_library_version_string() -> &'static str {
+        crate::SslSocket::<std::net::TcpStream>::ssl_library_version_string()
+    }
+
+    /// The address of the peer, when connected.
+    pub fn peer_address(&self) -> Option<SocketAddr> {
+        self.stream.as_ref()?.peer_addr().ok()
+    }
+
+    /// The local address, when connected.
+    pub fn local_address(&self) -> Option<SocketAddr> {
+        self.stream.as_ref()?.local_addr().ok()
+    }
+}
+
+impl Default for SslSocket<TcpStream> {
+    fn default() -> Self {
+        SslSocket::new()
+    }
+}
+
+/// Looks `host` up and connects to the first address that answers.
+async fn connect_tcp(host: String, port: u16) -> Result<TcpStream> {
+    let literal = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>();
+    let addresses: Vec<SocketAddr> = match literal {
+        Ok(ip) => vec![SocketAddr::new(ip, port)],
+        Err(_) => {
+            let found = ::tokio::net::lookup_host((host.as_str(), port))
+                .await
+                .map(Iterator::collect::<Vec<_>>);
+            match found {
+                Ok(found) => found,
+                Err(e) => {
+                    return Err(Error::HostNotFound {
+                        host,
+                        source: Some(e),
+                    })
+                }
+            }
+        }
+    };
+    if addresses.is_empty() {
+        return Err(Error::HostNotFound { host, source: None });
+    }
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "the name has no address");
+    for address in addresses {
+        match TcpStream::connect(address).await {
+            Ok(stream) => {
+                // As the blocking socket: TLS records are already batched.
+                let _ = stream.set_nodelay(true);
+                return Ok(stream);
+            }
+            Err(e) => last = e,
+        }
+    }
+    Err(Error::ConnectFailed {
+        target: format!("{host}:{port}"),
+        source: last,
+    })
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
+    /// A socket over an already connected `stream`, in plain mode, with a
+    /// copy of the default configuration: call
+    /// [`start_client_encryption`](Self::start_client_encryption) or
+    /// [`start_server_encryption`](Self::start_server_encryption) next.
+    pub fn from_stream(stream: S) -> SslSocket<S> {
+        SslSocket::from_stream_with_configuration(stream, SslConfiguration::new())
+    }
+
+    /// [`from_stream`](Self::from_stream) with `configuration` instead of
+    /// the default one.
+    pub fn from_stream_with_configuration(
+        stream: S,
+        configuration: SslConfiguration,
+    ) -> SslSocket<S> {
+        let mut socket =
+            SslSocket::with_stream(Some(stream), SocketState::ConnectedState, configuration);
+        socket.session.push_event(Event::Connected);
+        socket
+    }
+}
+
+impl<S> SslSocket<S> {
+    fn with_stream(
+        stream: Option<S>,
+        state: SocketState,
+        configuration: SslConfiguration,
+    ) -> SslSocket<S> {
+        SslSocket {
+            stream,
+            state,
+            connecting: None,
+            session: Session::default(),
+            configuration,
+            host_name: None,
+            ignore: IgnoreRule::Nothing,
+            on_peer_verify_error: None,
+            on_ssl_errors: None,
+            error: None,
+            early_writes: Vec::new(),
+        }
+    }
+
+    /// Gives the transport back, dropping the TLS state.
+    pub fn into_inner(self) -> Option<S> {
+        self.stream
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> Option<&S> {
+        self.stream.as_ref()
+    }
+
+    fn set_state(&mut self, state: SocketState) {
+        if self.state != state {
+            self.state = state;
+            self.session.push_event(Event::StateChanged(state));
+        }
+    }
+
+    /// Keeps `error` as the socket's last error and returns it.
+    fn record(&mut self, error: Error) -> Error {
+        self.error = Some((SocketError::of(&error), error.to_string()));
+        error
+    }
+
+    fn warn(&mut self, operation: &'static str, reason: &str) {
+        let _ = self.record(Error::InvalidState {
+            operation,
+            reason: reason.to_owned(),
+        });
+    }
+
+    // --- state ---------------------------------------------------------------
+
+    /// The connection state (`state`).
+    pub fn state(&self) -> SocketState {
+        self.state
+    }
+
+    /// Plain, client or server mode (`mode`).
+    pub fn mode(&self) -> SslMode {
+        self.session.mode()
+    }
+
+    /// Whether the handshake completed and the peer was accepted (`isEncrypted`).
+    pub fn is_encrypted(&self) -> bool {
+        self.session.is_encrypted()
+    }
+
+    /// The kind of the last error, if any (`error`).
+    pub fn error(&self) -> Option<SocketError> {
+        self.error.as_ref().map(|(kind, _)| *kind)
+    }
+
+    /// The last error's message, or an empty string (`errorString`).
+    pub fn error_string(&self) -> &str {
+        self.error.as_ref().map_or("", |(_, message)| message)
+    }
+
+    /// The next notification, oldest first, without waiting; see
+    /// [`events`](Self::events) to wait for them.
+    pub fn next_event(&mut self) -> Option<Event> {
+        self.session.next_event()
+    }
+
+    /// Byte counts in both directions, plain and encrypted.
+    pub fn counters(&self) -> Counters {
+        self.session.counters()
+    }
+
+    // --- configuration ------------------------------------------------------
+
+    /// The socket's configuration (`sslConfiguration`).
+    pub fn ssl_configuration(&self) -> &SslConfiguration {
+        &self.configuration
+    }
+
+    /// Replaces the configuration; it applies from the next handshake
+    /// (`setSslConfiguration`).
+    pub fn set_ssl_configuration(&mut self, configuration: SslConfiguration) {
+        self.configuration = configuration;
+    }
+
+    /// The configuration, to change one setting; it applies from the next handshake.
+    pub fn ssl_configuration_mut(&mut self) -> &mut SslConfiguration {
+        &mut self.configuration
+    }
+
+    /// See [`SslConfiguration::protocol`].
+    pub fn protocol(&self) -> SslProtocol {
+        self.configuration.protocol()
+    }
+
+    /// See [`SslConfiguration::set_protocol`].
+    pub fn set_protocol(&mut self, protocol: SslProtocol) {
+        self.configuration.set_protocol(protocol);
+    }
+
+    /// See [`SslConfiguration::ciphers`].
+    pub fn ciphers(&self) -> &[SslCipher] {
+        self.configuration.ciphers()
+    }
+
+    /// See [`SslConfiguration::set_ciphers`].
+    pub fn set_ciphers(&mut self, ciphers: Vec<SslCipher>) {
+        self.configuration.set_ciphers(ciphers);
+    }
+
+    /// See [`SslConfiguration::set_cipher_list`].
+    pub fn set_cipher_list(&mut self, list: &str) -> Result<()> {
+        self.configuration.set_cipher_list(list)
+    }
+
+    /// See [`SslConfiguration::ca_certificates`].
+    pub fn ca_certificates(&self) -> Vec<SslCertificate> {
+        self.configuration.ca_certificates()
+    }
+
+    /// See [`SslConfiguration::set_ca_certificates`].
+    pub fn set_ca_certificates(&mut self, certificates: Vec<SslCertificate>) {
+        self.configuration.set_ca_certificates(certificates);
+    }
+
+    /// See [`SslConfiguration::add_ca_certificate`].
+    pub fn add_ca_certificate(&mut self, certificate: SslCertificate) {
+        self.configuration.add_ca_certificate(certificate);
+    }
+
+    /// See [`SslConfiguration::add_ca_certificates`].
+    pub fn add_ca_certificates(&mut self, certificates: impl IntoIterator<Item = SslCertificate>) {
+        self.configuration.add_ca_certificates(certificates);
+    }
+
+    /// See [`SslConfiguration::add_ca_certificates_from_path`].
+    pub fn add_ca_certificates_from_path(
+        &mut self,
+        path: &str,
+        format: EncodingFormat,
+        syntax: PatternSyntax,
+    ) -> Result<bool> {
+        self.configuration
+            .add_ca_certificates_from_path(path, format, syntax)
+    }
+
+    /// See [`SslConfiguration::local_certificate`].
+    pub fn local_certificate(&self) -> Option<&SslCertificate> {
+        self.configuration.local_certificate()
+    }
+
+    /// See [`SslConfiguration::local_certificate_chain`].
+    pub fn local_certificate_chain(&self) -> &[SslCertificate] {
+        self.configuration.local_certificate_chain()
+    }
+
+    /// See [`SslConfiguration::set_local_certificate`].
+    pub fn set_local_certificate(&mut self, certificate: SslCertificate) {
+        self.configuration.set_local_certificate(certificate);
+    }
+
+    /// See [`SslConfiguration::set_local_certificate_chain`].
+    pub fn set_local_certificate_chain(&mut self, chain: Vec<SslCertificate>) {
+        self.configuration.set_local_certificate_chain(chain);
+    }
+
+    /// See [`SslConfiguration::set_local_certificate_from_path`].
+    pub fn set_local_certificate_from_path(
+        &mut self,
+        path: impl AsRef<Path>,
+        format: EncodingFormat,
+    ) -> Result<()> {
+        self.configuration
+            .set_local_certificate_from_path(path, format)
+    }
+
+    /// See [`SslConfiguration::private_key`].
+    pub fn private_key(&self) -> Option<&SslKey> {
+        self.configuration.private_key()
+    }
+
+    /// See [`SslConfiguration::set_private_key`].
+    pub fn set_private_key(&mut self, key: SslKey) {
+        self.configuration.set_private_key(key);
+    }
+
+    /// See [`SslConfiguration::set_private_key_from_path`].
+    pub fn set_private_key_from_path(
+        &mut self,
+        path: impl AsRef<Path>,
+        algorithm: KeyAlgorithm,
+        format: EncodingFormat,
+        passphrase: Option<&[u8]>,
+    ) -> Result<()> {
+        self.configuration
+            .set_private_key_from_path(path, algorithm, format, passphrase)
+    }
+
+    /// See [`SslConfiguration::peer_verify_mode`].
+    pub fn peer_verify_mode(&self) -> PeerVerifyMode {
+        self.configuration.peer_verify_mode()
+    }
+
+    /// See [`SslConfiguration::set_peer_verify_mode`].
+    pub fn set_peer_verify_mode(&mut self, mode: PeerVerifyMode) {
+        self.configuration.set_peer_verify_mode(mode);
+    }
+
+    /// See [`SslConfiguration::peer_verify_depth`].
+    pub fn peer_verify_depth(&self) -> u32 {
+        self.configuration.peer_verify_depth()
+    }
+
+    /// See [`SslConfiguration::set_peer_verify_depth`].
+    pub fn set_peer_verify_depth(&mut self, depth: u32) {
+        self.configuration.set_peer_verify_depth(depth);
+    }
+
+    /// The name the peer's certificate is checked against: the peer verify
+    /// name if set, else the host name connected to (`peerVerifyName`).
+    pub fn peer_verify_name(&self) -> Option<&str> {
+        self.configuration
+            .peer_verify_name()
+            .or(self.host_name.as_deref())
+    }
+
+    /// Sets the name the peer's certificate is checked against and SNI
+    /// carries (`setPeerVerifyName`).
+    pub fn set_peer_verify_name(&mut self, name: &str) {
+        self.configuration
+            .set_peer_verify_name(Some(name.to_owned()));
+    }
+
+    /// See [`SslConfiguration::allowed_next_protocols`].
+    pub fn allowed_next_protocols(&self) -> &[Vec<u8>] {
+        self.configuration.allowed_next_protocols()
+    }
+
+    /// See [`SslConfiguration::set_allowed_next_protocols`].
+    pub fn set_allowed_next_protocols<I, P>(&mut self, protocols: I) -> Result<()>
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<Vec<u8>>,
+    {
+        self.configuration.set_allowed_next_protocols(protocols)
+    }
+
+    // --- verification -------------------------------------------------------
+
+    /// Lets the coming handshakes go on whatever errors the peer's
+    /// certificate has (`ignoreSslErrors()`). Prefer
+    /// [`ignore_listed_ssl_errors`](Self::ignore_listed_ssl_errors), which
+    /// keeps unexpected errors fatal.
+    pub fn ignore_ssl_errors(&mut self) {
+        self.ignore.ignore_all();
+    }
+
+    /// Lets the coming handshakes go on only if every error is in `errors`,
+    /// matched on code and certificate (`ignoreSslErrors(list)`); see
+    /// [`crate::SslSocket::ignore_listed_ssl_errors`].
+    pub fn ignore_listed_ssl_errors(&mut self, errors: impl IntoIterator<Item = SslError>) {
+        self.ignore.ignore_listed(errors.into_iter().collect());
+    }
+
+    /// Calls `handler` during the handshake once per error, before the
+    /// `ssl_errors` handler; it may abort the handshake (`peerVerifyError`).
+    /// It runs inside the poll that processes the peer's certificate, on
+    /// whichever runtime thread that is: keep it short and non-blocking.
+    pub fn on_peer_verify_error(
+        &mut self,
+        handler: impl Fn(&SslError) -> PeerVerifyDecision + Send + Sync + 'static,
+    ) {
+        self.on_peer_verify_error = Some(Arc::new(handler));
+    }
+
+    /// Calls `handler` during the handshake once with every error, when
+    /// there is any; it may ignore some or all of them (`sslErrors`). Like
+    /// [`on_peer_verify_error`](Self::on_peer_verify_error), it runs inside
+    /// a poll.
+    pub fn on_ssl_errors(
+        &mut self,
+        handler: impl Fn(&[SslError]) -> SslErrorsDecision + Send + Sync + 'static,
+    ) {
+        self.on_ssl_errors = Some(Arc::new(handler));
+    }
+
+    /// Every error found in the peer's certificate in the last handshake,
+    /// ignored or not (`sslHandshakeErrors`).
+    pub fn ssl_handshake_errors(&self) -> Vec<SslError> {
+        self.session.handshake_errors()
+    }
+
+    /// Qt 4's name for [`ssl_handshake_errors`](Self::ssl_handshake_errors) (`sslErrors`).
+    pub fn ssl_errors(&self) -> Vec<SslError> {
+        self.ssl_handshake_errors()
+    }
+
+    // --- session ------------------------------------------------------------
+
+    /// The negotiated cipher, once encrypted (`sessionCipher`).
+    pub fn session_cipher(&self) -> Option<SslCipher> {
+        self.session.session_cipher()
+    }
+
+    /// The negotiated protocol: `TlsV1_2`, `TlsV1_3`, or `UnknownProtocol`
+    /// before a handshake (`sessionProtocol`).
+    pub fn session_protocol(&self) -> SslProtocol {
+        self.session.session_protocol()
+    }
+
+    /// The peer's certificate (`peerCertificate`).
+    pub fn peer_certificate(&self) -> Option<SslCertificate> {
+        self.session.peer_certificate_chain().into_iter().next()
+    }
+
+    /// The certificates the peer sent, leaf first (`peerCertificateChain`).
+    pub fn peer_certificate_chain(&self) -> Vec<SslCertificate> {
+        self.session.peer_certificate_chain()
+    }
+
+    /// The ALPN protocol agreed on, if any (`nextNegotiatedProtocol`).
+    pub fn next_negotiated_protocol(&self) -> Option<Vec<u8>> {
+        self.session.next_negotiated_protocol()
+    }
+
+    /// The key exchange group of the session, e.g. `"X25519MLKEM768"`.
+    pub fn key_exchange_group(&self) -> Option<String> {
+        self.session.key_exchange_group()
+    }
+
+    /// Whether the last handshake resumed an earlier session.
+    pub fn is_session_resumed(&self) -> bool {
+        self.session.is_resumed()
+    }
+
+    /// Decrypted bytes ready to read (`bytesAvailable`).
+    pub fn bytes_available(&self) -> usize {
+        self.session.bytes_available()
+    }
+
+    /// Plaintext written but not yet encrypted or sent (`bytesToWrite`).
+    pub fn bytes_to_write(&self) -> usize {
+        self.early_writes.len() + self.session.bytes_to_write()
+    }
+
+    /// Ciphertext received but not yet decrypted (`encryptedBytesAvailable`):
+    /// always 0, records are decrypted as soon as they arrive.
+    pub fn encrypted_bytes_available(&self) -> usize {
+        0
+    }
+
+    /// Ciphertext waiting to be written to the network (`encryptedBytesToWrite`).
+    pub fn encrypted_bytes_to_write(&mut self) -> usize {
+        self.session.encrypted_bytes_to_write()
+    }
+
+    /// Bounds the decrypted data held; reading from the network pauses while
+    /// that much is waiting. 0 means no bound (`setReadBufferSize`).
+    pub fn set_read_buffer_size(&mut self, size: usize) {
+        self.session.set_read_buffer_size(size);
+    }
+
+    // --- reading and writing without waiting -----------------------------------
+
+    /// Reads what is available now, without waiting (`read`); 0 when nothing is.
+    pub fn read_available(&mut self, buf: &mut [u8]) -> usize {
+        self.session.read_plaintext(buf)
+    }
+
+    /// Copies what is available into `buf` without consuming it (`peek`).
+    pub fn peek(&mut self, buf: &mut [u8]) -> usize {
+        self.session.peek(buf)
+    }
+
+    /// Whether a whole line can be read now (`canReadLine`).
+    pub fn can_read_line(&mut self) -> bool {
+        self.session.can_read_line()
+    }
+
+    /// Reads one byte, if one is available (`getChar`).
+    pub fn get_char(&mut self) -> Option<u8> {
+        let mut byte = [0];
+        (self.session.read_plaintext(&mut byte) == 1).then_some(byte[0])
+    }
+
+    /// Queues one byte for writing (`putChar`).
+    pub fn put_char(&mut self, byte: u8) -> Result<()> {
+        self.write_data(&[byte]).map(|_| ())
+    }
+
+    /// Queues `data` (`write`): encrypted and sent once the handshake is
+    /// done, or as it is in plain mode. Nothing is sent until the socket is
+    /// driven: [`flush`](Self::flush), a `wait_for_*` call, a write through
+    /// [`AsyncWrite`], or [`events`](Self::events).
+    pub fn write_data(&mut self, data: &[u8]) -> Result<usize> {
+        if self.state == SocketState::UnconnectedState {
+            return Err(self.record(Error::InvalidState {
+                operation: "write",
+                reason: "the socket is not connected".into(),
+            }));
+        }
+        if self.connecting.as_ref().is_some_and(|c| c.encrypt) {
+            self.early_writes.extend_from_slice(data);
+            return Ok(data.len());
+        }
+        let written = self.session.write_plaintext(data);
+        written.map_err(|e| self.record(e))
+    }
+
+    // --- encryption -------------------------------------------------------------
+
+    /// Starts a client handshake on a connected plain socket (STARTTLS,
+    /// `startClientEncryption`); see
+    /// [`crate::SslSocket::start_client_encryption`]. Returns at once: await
+    /// [`wait_for_encrypted`](Self::wait_for_encrypted) (or read or write).
+    pub fn start_client_encryption(&mut self) -> Result<()> {
+        self.start_encryption("start client encryption", SslMode::SslClientMode)
+    }
+
+    /// Starts a server handshake on a connected plain socket
+    /// (`startServerEncryption`); see [`start_client_encryption`](Self::start_client_encryption).
+    pub fn start_server_encryption(&mut self) -> Result<()> {
+        self.start_encryption("start server encryption", SslMode::SslServerMode)
+    }
+
+    fn start_encryption(&mut self, operation: &'static str, side: SslMode) -> Result<()> {
+        let refused = if self.state != SocketState::ConnectedState {
+            Some("the socket is not connected")
+        } else if self.session.mode() != SslMode::UnencryptedMode {
+            Some("the socket is already in client or server mode")
+        } else {
+            None
+        };
+        if let Some(reason) = refused {
+            return Err(self.record(Error::InvalidState {
+                operation,
+                reason: reason.into(),
+            }));
+        }
+        let begun = self.begin_handshake(side);
+        begun.map_err(|e| self.record(e))
+    }
+
+    fn begin_handshake(&mut self, side: SslMode) -> Result<()> {
+        let setup = HandshakeSetup {
+            configuration: &self.configuration,
+            peer_name: self
+                .configuration
+                .peer_verify_name()
+                .or(self.host_name.as_deref()),
+            ignore: &self.ignore,
+            on_peer_verify_error: self.on_peer_verify_error.as_ref(),
+            on_ssl_errors: self.on_ssl_errors.as_ref(),
+        };
+        let start = if side == SslMode::SslServerMode {
+            setup.server()?
+        } else {
+            setup.client()?
+        };
+        start.begin(&mut self.session)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
+    /// Closes at once, dropping anything not yet sent (`abort`). The
+    /// transport is shut down without waiting.
+    pub fn abort(&mut self) {
+        self.connecting = None;
+        self.early_writes.clear();
+        self.session.discard();
+        self.close_transport(None);
+    }
+
+    /// Shuts the transport's writing side down (one attempt, with `cx` or
+    /// without a waker) and makes the socket unconnected. The transport is
+    /// kept (see [`into_inner`](Self::into_inner)); it closes when dropped.
+    fn close_transport(&mut self, cx: Option<&mut Context<'_>>) {
+        if let Some(stream) = &mut self.stream {
+            let mut own = Context::from_waker(Waker::noop());
+            let cx = cx.unwrap_or(&mut own);
+            let _ = Pin::new(stream).poll_shutdown(cx);
+        }
+        if self.state != SocketState::UnconnectedState {
+            self.set_state(SocketState::UnconnectedState);
+            self.session.push_event(Event::Disconnected);
+        }
+    }
+
+    // --- waiting ----------------------------------------------------------------
+
+    /// Runs `poll` to completion, within `timeout` (`None`: no limit). A
+    /// timeout is recorded as the socket's error and leaves the socket
+    /// usable, except that a connection still being made is given up (as
+    /// the blocking socket does).
+    async fn run<T>(
+        &mut self,
+        timeout: Option<Duration>,
+        operation: &'static str,
+        mut poll: impl FnMut(&mut Self, &mut Context<'_>) -> Poll<Result<T>>,
+    ) -> Result<T> {
+        let finished = {
+            let this = &mut *self;
+            let future = poll_fn(move |cx| poll(this, cx));
+            match timeout {
+                None => Some(future.await),
+                Some(limit) => ::tokio::time::timeout(limit, future).await.ok(),
+            }
+        };
+        match finished {
+            Some(result) => result,
+            None => {
+                let operation = if self.connecting.take().is_some() {
+                    self.set_state(SocketState::UnconnectedState);
+                    "connecting"
+                } else {
+                    operation
+                };
+                Err(self.record(Error::Timeout { operation }))
+            }
+        }
+    }
+
+    /// Waits until the connection is made (`waitForConnected`); `None` waits
+    /// without limit. The time bounds the name look-up and the connect.
+    ///
+    /// Cancel safety: cancel-safe; the connection attempt goes on at the
+    /// next wait.
+    pub async fn wait_for_connected(&mut self, timeout: Option<Duration>) -> Result<()> {
+        if self.connecting.is_some() {
+            return self
+                .run(timeout, "connecting", |s, cx| s.poll_establish(cx))
+                .await;
+        }
+        match self.state {
+            SocketState::ConnectedState | SocketState::ClosingState => Ok(()),
+            _ => Err(self.record(Error::InvalidState {
+                operation: "wait for the connection",
+                reason: "the socket is not connecting".into(),
+            })),
+        }
+    }
+
+    /// Waits until the handshake completes and the peer is accepted
+    /// (`waitForEncrypted`); `None` waits without limit. The time bounds the
+    /// name look-up, the connect and the handshake together. Data queued
+    /// before is sent encrypted once the handshake completes.
+    ///
+    /// Cancel safety: cancel-safe; the handshake's state is in the socket,
+    /// and the next wait (or read or write) goes on from where it stopped.
+    pub async fn wait_for_encrypted(&mut self, timeout: Option<Duration>) -> Result<()> {
+        self.run(timeout, "waiting for the handshake", |s, cx| {
+            ready!(s.poll_establish(cx))?;
+            if s.session.mode() == SslMode::UnencryptedMode && !s.session.has_failed() {
+                return Poll::Ready(Err(s.record(Error::InvalidState {
+                    operation: "wait for encryption",
+                    reason: "no handshake was started".into(),
+                })));
+            }
+            s.poll_drive(cx, Direction::Both, "waiting for the handshake", |s| {
+                s.session.is_encrypted() && !s.session.wants_write()
+            })
+        })
+        .await
+    }
+
+    /// Waits until new data has arrived (`waitForReadyRead`), with the
+    /// blocking socket's meaning: data that came since the last call
+    /// returns at once, otherwise it waits for more.
+    ///
+    /// Cancel safety: cancel-safe; data that arrives stays in the socket.
+    pub async fn wait_for_ready_read(&mut self, timeout: Option<Duration>) -> Result<()> {
+        self.run(timeout, "waiting for data", |s, cx| {
+            ready!(s.poll_establish(cx))?;
+            s.poll_drive(cx, Direction::Both, "waiting for data", |s| {
+                s.session.has_fresh_data()
+            })
+        })
+        .await?;
+        self.session.take_fresh_data();
+        Ok(())
+    }
+
+    /// Waits until the queued data is written (`waitForBytesWritten`),
+    /// completing a pending connection and handshake first.
+    ///
+    /// Cancel safety: cancel-safe; what is not yet written stays queued.
+    pub async fn wait_for_bytes_written(&mut self, timeout: Option<Duration>) -> Result<()> {
+        self.run(timeout, "writing", |s, cx| {
+            ready!(s.poll_establish(cx))?;
+            s.poll_drive(cx, Direction::Both, "writing", |s| {
+                !s.session.is_handshaking()
+                    && s.session.bytes_to_write() == 0
+                    && !s.session.wants_write()
+            })
+        })
+        .await
+    }
+
+    /// Waits until the peer closes the connection (`waitForDisconnected`);
+    /// the socket is then unconnected.
+    ///
+    /// Cancel safety: cancel-safe.
+    pub async fn wait_for_disconnected(&mut self, timeout: Option<Duration>) -> Result<()> {
+        if self.state == SocketState::UnconnectedState {
+            return Ok(());
+        }
+        let closed = self
+            .run(timeout, "waiting for the disconnect", |s, cx| {
+                s.poll_drive(cx, Direction::Both, "waiting for the disconnect", |s| {
+                    s.session.peer_closed()
+                })
+            })
+            .await;
+        match closed {
+            Ok(()) | Err(Error::RemoteHostClosed) => {
+                self.close_transport(None);
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes out what is queued (`flush`): a pending connection and
+    /// handshake are completed first, so that data queued before them goes
+    /// out too.
+    ///
+    /// Cancel safety: cancel-safe; what is not yet written stays queued.
+    pub async fn flush(&mut self) -> Result<()> {
+        if self.state == SocketState::UnconnectedState && self.connecting.is_none() {
+            return Err(self.record(Error::InvalidState {
+                operation: "flush",
+                reason: "the socket is not connected".into(),
+            }));
+        }
+        self.run(None, "writing", |s, cx| s.poll_flush_all(cx))
+            .await
+    }
+
+    /// Waits for one whole line (up to and including `\n`), at most `max`
+    /// bytes, or the rest of the data once the peer has closed, and reads
+    /// it (`canReadLine` + `readLine`). An empty line means the stream has
+    /// ended. Like the blocking socket's `read_line`, but waiting.
+    ///
+    /// Cancel safety: cancel-safe; nothing is consumed until the line is
+    /// complete.
+    pub async fn read_line(&mut self, max: usize) -> Result<Vec<u8>> {
+        self.run(None, "waiting for a line", |s, cx| {
+            ready!(s.poll_establish(cx))?;
+            if !s.line_ready(max) {
+                ready!(
+                    s.poll_drive(cx, Direction::Both, "waiting for a line", |s| s
+                        .line_ready(max))
+                )?;
+            }
+            Poll::Ready(Ok(s.session.read_line(max)))
+        })
+        .await
+    }
+
+    fn line_ready(&mut self, max: usize) -> bool {
+        // Once unconnected, what is left is all there will be.
+        (self.state == SocketState::UnconnectedState && self.connecting.is_none())
+            || self.session.peer_closed()
+            || self.session.bytes_available() >= max
+            || self.session.can_read_line()
+    }
+
+    /// Sends what is queued and, with TLS, a close_notify, then closes
+    /// (`disconnectFromHost`). Waits at most 30 s for the data to go out.
+    ///
+    /// Cancel safety: cancel-safe; the close_notify is queued once, and a
+    /// later call (or [`AsyncWrite::poll_shutdown`]) finishes the job.
+    pub async fn disconnect_from_host(&mut self) {
+        let finished = {
+            let this = &mut *self;
+            let future = poll_fn(move |cx| this.poll_disconnect(cx, true));
+            ::tokio::time::timeout(DEFAULT_WAIT, future).await.is_ok()
+        };
+        if !finished {
+            self.record(Error::Timeout {
+                operation: "sending the last data",
+            });
+            self.close_transport(None);
+        }
+    }
+
+    /// Qt's `close`: the same as [`disconnect_from_host`](Self::disconnect_from_host),
+    /// and as cancel-safe.
+    pub async fn close(&mut self) {
+        self.disconnect_from_host().await;
+    }
+
+    /// Notifications, as a [`Stream`](futures_core::Stream) that drives the
+    /// socket while it waits, like Qt's event loop: awaiting the next event
+    /// connects, handshakes, sends what is queued and receives what arrives.
+    /// The stream ends once the socket is unconnected and every event has
+    /// been taken, or when the socket cannot make progress (its
+    /// [`error`](Self::error) says why, e.g. a full read buffer).
+    ///
+    /// Cancel safety: dropping a `next()` future loses no event; events are
+    /// queued in the socket until taken.
+    pub fn events(&mut self) -> Events<'_, S> {
+        Events { socket: self }
+    }
+
+    // --- polling ------------------------------------------------------------
+
+    /// Makes the pending connection, if any, and starts the handshake.
+    fn poll_establish(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        if self.connecting.is_none() {
+            return Poll::Ready(Ok(()));
+        }
+        if self.state == SocketState::HostLookupState {
+            // Look-up and connect are one step here.
+            self.set_state(SocketState::ConnectingState);
+        }
+        let connecting = self.connecting.as_mut().expect("checked above");
+        let connected = ready!(connecting.future.as_mut().poll(cx));
+        let encrypt = connecting.encrypt;
+        self.connecting = None;
+        match connected {
+            Ok(stream) => {
+                self.stream = Some(stream);
+                self.set_state(SocketState::ConnectedState);
+                self.session.push_event(Event::Connected);
+                if encrypt {
+                    let begun = self.begin_handshake(SslMode::SslClientMode);
+                    if let Err(e) = begun {
+                        return Poll::Ready(Err(self.record(e)));
+                    }
+                    let early = std::mem::take(&mut self.early_writes);
+                    if !early.is_empty() {
+                        if let Err(e) = self.session.write_plaintext(&early) {
+                            return Poll::Ready(Err(self.record(e)));
+                        }
+                    }
+                }
+                Poll::Ready(Ok(()))
+            }
+            Err(e) => {
+                self.early_writes.clear();
+                self.set_state(SocketState::UnconnectedState);
+                Poll::Ready(Err(self.record(e)))
+            }
+        }
+    }
+
+    /// Drives I/O until `done` holds or the connection fails; the blocking
+    /// socket's `drive`, with `Poll::Pending` where it would block. A
+    /// failure that ends the connection makes the socket unconnected, and
+    /// every failure is recorded.
+    fn poll_drive(
+        &mut self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        operation: &'static str,
+        mut done: impl FnMut(&mut Self) -> bool,
+    ) -> Poll<Result<()>> {
+        let result = ready!(self.poll_drive_inner(cx, direction, operation, &mut done));
+        Poll::Ready(result.map_err(|e| {
+            if ends_connection(&e) {
+                self.close_transport(Some(cx));
+            }
+            self.record(e)
+        }))
+    }
+
+    fn poll_drive_inner(
+        &mut self,
+        cx: &mut Context<'_>,
+        direction: Direction,
+        operation: &'static str,
+        done: &mut impl FnMut(&mut Self) -> bool,
+    ) -> Poll<Result<()>> {
+        loop {
+            let closed = self.state == SocketState::UnconnectedState;
+            let Some(stream) = self.stream.as_mut().filter(|_| !closed) else {
+                return Poll::Ready(Err(Error::InvalidState {
+                    operation,
+                    reason: if self.session.has_failed() {
+                        format!("the connection failed earlier: {}", self.error_string())
+                    } else {
+                        "the socket is not connected".into()
+                    },
+                }));
+            };
+            let mut write_blocked = false;
+            if direction.writes() {
+                let mut wrote = false;
+                let mut io = SyncIo {
+                    stream: &mut *stream,
+                    cx: &mut *cx,
+                };
+                while self.session.wants_write() {
+                    match self.session.write_to(&mut io) {
+                        Ok(0) => return Poll::Ready(Err(Error::RemoteHostClosed)),
+                        Ok(_) => wrote = true,
+                        Err(e) if would_block(&e) => {
+                            write_blocked = true;
+                            break;
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) if is_closed(&e) => {
+                            return Poll::Ready(Err(Error::RemoteHostClosed))
+                        }
+                        Err(e) => return Poll::Ready(Err(Error::Io(e))),
+                    }
+                }
+                if wrote && !write_blocked {
+                    // For transports that buffer; a no-op for a TcpStream.
+                    match io.flush() {
+                        Ok(()) => {}
+                        Err(e) if would_block(&e) => write_blocked = true,
+                        Err(e) if is_closed(&e) => {
+                            return Poll::Ready(Err(Error::RemoteHostClosed))
+                        }
+                        Err(e) => return Poll::Ready(Err(Error::Io(e))),
+                    }
+                }
+            }
+            if self.session.has_failed() {
+                return Poll::Ready(Err(Error::InvalidState {
+                    operation,
+                    reason: format!("the connection failed earlier: {}", self.error_string()),
+                }));
+            }
+            if done(self) {
+                return Poll::Ready(Ok(()));
+            }
+            if !direction.reads() {
+                // Only writing, and not done: a write is pending.
+                return Poll::Pending;
+            }
+            if !self.session.wants_read() {
+                if write_blocked {
+                    return Poll::Pending;
+                }
+                return Poll::Ready(Err(if self.session.peer_closed() {
+                    Error::RemoteHostClosed
+                } else {
+                    Error::InvalidState {
+                        operation,
+                        reason: "the read buffer is full; read some data first".into(),
+                    }
+                }));
+            }
+            let stream = self.stream.as_mut().expect("checked above");
+            let mut io = SyncIo {
+                stream,
+                cx: &mut *cx,
+            };
+            match self.session.read_from(&mut io) {
+                Ok(0) => {
+                    if done(self) {
+                        return Poll::Ready(Ok(()));
+                    }
+                    return Poll::Ready(Err(Error::RemoteHostClosed));
+                }
+                Ok(_) => {}
+                Err(Error::Io(e)) if would_block(&e) => return Poll::Pending,
+                Err(Error::Io(e)) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(Error::Io(e)) if is_closed(&e) => {
+                    return Poll::Ready(Err(Error::RemoteHostClosed))
+                }
+                Err(e) => {
+                    // Let the peer hear why: rustls queued an alert. One
+                    // attempt, without waiting.
+                    let stream = self.stream.as_mut().expect("checked above");
+                    let mut io = SyncIo {
+                        stream,
+                        cx: &mut *cx,
+                    };
+                    while self.session.wants_write() {
+                        if !matches!(self.session.write_to(&mut io), Ok(n) if n > 0) {
+                            break;
+                        }
+                    }
+                    let _ = io.flush();
+                    return Poll::Ready(Err(e));
+                }
+            }
+        }
+    }
+
+    /// Completes a pending connection and handshake, as the blocking
+    /// socket's `std::io::Write` does before data can go out.
+    fn poll_ready_for_data(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        ready!(self.poll_establish(cx))?;
+        if self.session.is_handshaking() {
+            ready!(
+                self.poll_drive(cx, Direction::Both, "waiting for the handshake", |s| s
+                    .session
+                    .is_encrypted())
+            )?;
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// `flush`: connection and handshake first, then everything queued.
+    fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        ready!(self.poll_ready_for_data(cx))?;
+        ready!(self.poll_drive(cx, Direction::Write, "writing", |s| {
+            !s.session.wants_write()
+        }))?;
+        match &mut self.stream {
+            Some(stream) => Pin::new(stream).poll_flush(cx).map_err(Error::Io),
+            None => Poll::Ready(Ok(())),
+        }
+    }
+
+    /// Closes the writing side: close_notify (once), what is queued, then
+    /// the transport's shutdown. `full` (Qt's disconnect) then makes the
+    /// socket unconnected; otherwise (`AsyncWrite::poll_shutdown`, a
+    /// half-close) that happens once the peer has closed too, and reading
+    /// goes on until then.
+    fn poll_disconnect(&mut self, cx: &mut Context<'_>, full: bool) -> Poll<()> {
+        if self.state == SocketState::UnconnectedState {
+            return Poll::Ready(());
+        }
+        if self.state != SocketState::ClosingState {
+            // First call: queue the close_notify once, so that a cancelled
+            // and repeated disconnect does not send two.
+            self.connecting = None;
+            self.set_state(SocketState::ClosingState);
+            if self.session.is_encrypted() {
+                self.session.send_close_notify();
+            }
+        }
+        if self.stream.is_some() {
+            let sent = ready!(self.poll_drive(
+                cx,
+                Direction::Write,
+                "sending the last data",
+                |s| !s.session.wants_write()
+            ));
+            // Failures are recorded; the transport is closed either way.
+            let _ = sent;
+        }
+        if let Some(stream) = &mut self.stream {
+            let _ = ready!(Pin::new(stream).poll_shutdown(cx));
+        }
+        if full || self.session.peer_closed() || self.stream.is_none() {
+            self.close_transport(None);
+        }
+        Poll::Ready(())
+    }
+
+    /// Reads more ciphertext (or plain data), without writing: the read half
+    /// of the data path.
+    /// As for the blocking socket, the end of the stream ends the
+    /// connection (the socket becomes unconnected).
+    fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
+        self.poll_drive(cx, Direction::Read, "reading", |s| {
+            s.session.has_fresh_data()
+        })
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for SslSocket<S> {
+    /// Reads decrypted data; `Ok(())` with nothing read at the end of the
+    /// stream. A pending connection and handshake are completed first; after
+    /// that only the reading side of the transport is used, so the socket
+    /// can be split. As for the blocking socket, an end of stream without
+    /// close_notify after the handshake is an `UnexpectedEof` error, and the
+    /// end of the stream makes the socket unconnected (Qt has no half-open
+    /// state: nothing can be written after the peer closed).
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if buf.remaining() == 0 {
+            return Poll::Ready(Ok(()));
+        }
+        loop {
+            let n = this.session.read_plaintext(buf.initialize_unfilled());
+            if n > 0 {
+                buf.advance(n);
+                return Poll::Ready(Ok(()));
+            }
+            if this.session.truncated() {
+                return Poll::Ready(Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the peer closed the connection without close_notify; the data may be truncated",
+                )));
+            }
+            if this.session.peer_closed() {
+                if this.state == SocketState::ClosingState {
+                    // Both sides have closed.
+                    this.close_transport(Some(cx));
+                }
+                return Poll::Ready(Ok(()));
+            }
+            if this.state == SocketState::UnconnectedState
+                && this.connecting.is_none()
+                && this.stream.is_some()
+                && !this.session.has_failed()
+            {
+                // Closed by this side (disconnect or abort): end of stream.
+                return Poll::Ready(Ok(()));
+            }
+            let progress = if this.connecting.is_some() || this.session.is_handshaking() {
+                ready!(this.poll_ready_for_data(cx))
+            } else {
+                ready!(this.poll_read_more(cx))
+            };
+            match progress {
+                // As the blocking socket's reads: the data is no longer new.
+                Ok(()) => {
+                    this.session.take_fresh_data();
+                }
+                // The loop turns the end of the stream into Ok or the truncation error.
+                Err(Error::RemoteHostClosed) if this.session.peer_closed() => {}
+                Err(e) => return Poll::Ready(Err(e.into())),
+            }
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for SslSocket<S> {
+    /// Queues `buf` and sends it (encrypted, after the handshake). A pending
+    /// connection and handshake are completed first, and data queued
+    /// earlier must be on its way before more is taken, which bounds what
+    /// the socket holds. After the handshake only the writing side of the
+    /// transport is used, so the socket can be split.
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        if this.state == SocketState::ClosingState {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the socket was shut down for writing",
+            )));
+        }
+        if this.state != SocketState::UnconnectedState || this.connecting.is_some() {
+            ready!(this.poll_ready_for_data(cx))?;
+            ready!(this.poll_drive(cx, Direction::Write, "writing", |s| {
+                !s.session.wants_write()
+            }))?;
+        }
+        let n = this.write_data(&buf[..buf.len().min(WRITE_CHUNK)])?;
+        // Start sending now; what does not fit stays queued for the next call.
+        if let Poll::Ready(Err(e)) = this.poll_drive(cx, Direction::Write, "writing", |s| {
+            !s.session.wants_write()
+        }) {
+            return Poll::Ready(Err(e.into()));
+        }
+        Poll::Ready(Ok(n))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        if this.state == SocketState::UnconnectedState && this.connecting.is_none() {
+            return Poll::Ready(Ok(()));
+        }
+        this.poll_flush_all(cx).map_err(Into::into)
+    }
+
+    /// Sends what is queued and a close_notify, then shuts the transport's
+    /// writing side down: a half-close, as `AsyncWrite` expects. The socket
+    /// is closing; reading goes on until the peer closes too, and then the
+    /// socket is unconnected. [`disconnect_from_host`](SslSocket::disconnect_from_host)
+    /// is the full close.
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.get_mut().poll_disconnect(cx, false).map(Ok)
+    }
+}
+
+/// The stream of [`SslSocket::events`].
+#[derive(Debug)]
+pub struct Events<'a, S> {
+    socket: &'a mut SslSocket<S>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Events<'_, S> {
+    /// The next event, waiting (and driving the socket) until there is one;
+    /// `None` at the end of the stream. The same as `StreamExt::next`,
+    /// without needing a stream utility crate.
+    ///
+    /// Cancel safety: cancel-safe; an event is only taken from the socket
+    /// when it is returned.
+    pub async fn next(&mut self) -> Option<Event> {
+        poll_fn(|cx| futures_core::Stream::poll_next(Pin::new(&mut *self), cx)).await
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> futures_core::Stream for Events<'_, S> {
+    type Item = Event;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
+        let socket = &mut *self.get_mut().socket;
+        loop {
+            if let Some(event) = socket.session.next_event() {
+                return Poll::Ready(Some(event));
+            }
+            if socket.connecting.is_some() {
+                // Success and failure both queue events.
+                let _ = ready!(socket.poll_establish(cx));
+                continue;
+            }
+            if socket.state == SocketState::UnconnectedState {
+                return Poll::Ready(None);
+            }
+            let mut found = None;
+            let driven =
+                ready!(
+                    socket.poll_drive(cx, Direction::Both, "waiting for events", |s| {
+                        found = s.session.next_event();
+                        found.is_some()
+                    })
+                );
+            if let Some(event) = found {
+                return Poll::Ready(Some(event));
+            }
+            if driven.is_err() && socket.state != SocketState::UnconnectedState {
+                // Stuck (e.g. a full read buffer): the error says why.
+                return Poll::Ready(socket.session.next_event());
+            }
+        }
+    }
+}
