@@ -283,9 +283,9 @@ pub fn is_configuration_error(error: &Error) -> bool {
             | Error::KeyDoesNotMatchCertificate
             | Error::UnknownCiphers { .. }
             | Error::InvalidAlpnProtocol(_)
+            | Error::InvalidPeerName { .. }
     ) || matches!(
-        // An unusable peer name (`--peer-name 'a b'`): the library has no
-        // error variant of its own for it.
+        // No name to verify the server against.
         error,
         Error::InvalidState { operation, .. } if *operation == "start client encryption"
     )

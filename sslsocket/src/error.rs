@@ -340,6 +340,12 @@ pub enum Error {
         /// Why it cannot be done now.
         reason: String,
     },
+    /// The name to verify the peer against is neither a valid host name
+    /// nor an IP address.
+    InvalidPeerName {
+        /// The name given.
+        name: String,
+    },
     /// The host name could not be resolved.
     HostNotFound {
         /// The name looked up.
@@ -440,6 +446,9 @@ impl fmt::Display for Error {
                 "none of the configured ciphers can be used with {protocol}; add ciphers of that protocol version"
             ),
             Error::InvalidState { operation, reason } => write!(f, "cannot {operation}: {reason}"),
+            Error::InvalidPeerName { name } => {
+                write!(f, "'{name}' is not a valid host name or IP address to verify the peer against")
+            }
             Error::HostNotFound { host, source } => match source {
                 Some(e) => write!(f, "host {host} not found: {e}"),
                 None => write!(f, "host {host} not found"),

@@ -238,4 +238,4 @@ pub use ssl::{
     PeerVerifyMode, SslMode, SslOption, SslOptions, SslProtocol, TlsVersion,
 };
 pub use state::{SocketError, SocketState};
-pub use verify::{verify_chain, Purpose, VerifyOptions};
+pub use verify::{verify_chain, PeerVerifyDecision, Purpose, SslErrorsDecision, VerifyOptions};

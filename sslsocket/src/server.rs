@@ -582,7 +582,7 @@ impl SslServer {
         let _ = stream.set_nodelay(true);
         match self.mode {
             ServerMode::Plain => {
-                let socket = self.prepare(stream, peer, false);
+                let socket = self.prepare(stream, peer);
                 self.ready.push_back(socket);
             }
             ServerMode::Encrypted => self.start_handshake(stream, peer),
@@ -591,9 +591,11 @@ impl SslServer {
     }
 
     /// A socket over `stream` with the server's configuration and
-    /// verification settings; `report` forwards certificate errors to the
-    /// server's events.
-    fn prepare(&self, stream: TcpStream, peer: SocketAddr, report: bool) -> SslSocket<TcpStream> {
+    /// verification settings. The server's own reporting of certificate
+    /// errors reads them after the handshake: a handler installed for it
+    /// would keep rustls from refusing a missing client certificate with an
+    /// alert, and sockets from resuming sessions.
+    fn prepare(&self, stream: TcpStream, peer: SocketAddr) -> SslSocket<TcpStream> {
         let mut socket =
             SslSocket::from_stream_with_configuration(stream, self.configuration.clone());
         match &self.ignore {
@@ -601,25 +603,11 @@ impl SslServer {
             IgnoreRule::Everything => socket.ignore_ssl_errors(),
             IgnoreRule::Listed(errors) => socket.ignore_listed_ssl_errors(errors.iter().cloned()),
         }
-        // An ssl_errors handler is installed only when the program set one:
-        // its presence turns off session sharing for the socket.
         if let Some(handler) = self.on_ssl_errors.clone() {
             socket.on_ssl_errors(move |errors| handler(peer, errors));
         }
-        let handler = self.on_peer_verify_error.clone();
-        let sender = report.then(|| self.sender.clone());
-        if handler.is_some() || sender.is_some() {
-            socket.on_peer_verify_error(move |error| {
-                if let Some(sender) = &sender {
-                    let _ = sender.send(Message::PeerVerifyError {
-                        peer,
-                        error: error.clone(),
-                    });
-                }
-                handler
-                    .as_ref()
-                    .map_or(PeerVerifyDecision::Continue, |h| h(peer, error))
-            });
+        if let Some(handler) = self.on_peer_verify_error.clone() {
+            socket.on_peer_verify_error(move |error| handler(peer, error));
         }
         socket
     }
@@ -628,19 +616,21 @@ impl SslServer {
         let id = self.next_id;
         self.next_id += 1;
         let handle = stream.try_clone().ok();
-        let socket = self.prepare(stream, peer, true);
+        let socket = self.prepare(stream, peer);
         let timeout = self.handshake_timeout;
         let sender = self.sender.clone();
         let spawned = std::thread::Builder::new()
             .name("sslsocket-handshake".into())
             .spawn(move || {
-                let result = catch_unwind(AssertUnwindSafe(|| handshake(socket, timeout)))
-                    .unwrap_or_else(|_| {
-                        Err(Error::InvalidState {
-                            operation: "complete the handshake",
-                            reason: "a verification handler panicked".into(),
-                        })
-                    });
+                let result = catch_unwind(AssertUnwindSafe(|| {
+                    handshake(socket, timeout, peer, &sender)
+                }))
+                .unwrap_or_else(|_| {
+                    Err(Error::InvalidState {
+                        operation: "complete the handshake",
+                        reason: "a verification handler panicked".into(),
+                    })
+                });
                 let _ = sender.send(Message::Done { id, peer, result });
             });
         match spawned {
@@ -676,16 +666,23 @@ pub(crate) fn check_server_configuration(configuration: &SslConfiguration) -> Re
     TlsContext::for_configuration(configuration).map(|_| ())
 }
 
-/// Runs the server handshake of `socket` on a handshake thread.
+/// Runs the server handshake of `socket` on a handshake thread, and reports
+/// each certificate error of the client to the server.
 fn handshake(
     mut socket: SslSocket<TcpStream>,
     timeout: Option<Duration>,
+    peer: SocketAddr,
+    sender: &mpsc::Sender<Message>,
 ) -> Result<Box<SslSocket<TcpStream>>> {
     if let Err(e) = socket.start_server_encryption() {
         socket.abort();
         return Err(e);
     }
-    match socket.wait_for_encrypted(timeout) {
+    let result = socket.wait_for_encrypted(timeout);
+    for error in socket.ssl_handshake_errors() {
+        let _ = sender.send(Message::PeerVerifyError { peer, error });
+    }
+    match result {
         Ok(()) => Ok(Box::new(socket)),
         Err(e) => {
             socket.abort();

@@ -9,6 +9,7 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+#[cfg(unix)]
 use std::os::fd::OwnedFd;
 use std::path::Path;
 use std::sync::{mpsc, Arc};
@@ -180,6 +181,7 @@ impl SslSocket<TcpStream> {
         SslSocket::with_stream(None, SocketState::UnconnectedState, SslConfiguration::new())
     }
 
+    #[cfg(unix)]
     /// Takes over a connected socket from its file descriptor
     /// (`setSocketDescriptor`); the socket is then connected, in plain mode.
     pub fn set_socket_descriptor(&mut self, descriptor: OwnedFd) -> Result<()> {
@@ -193,6 +195,17 @@ impl SslSocket<TcpStream> {
         self.set_state(SocketState::ConnectedState);
         self.session.push_event(Event::Connected);
         Ok(())
+    }
+
+    /// Always true: TLS is built in (`supportsSsl`).
+    pub fn supports_ssl() -> bool {
+        true
+    }
+
+    /// The TLS library's name and version, e.g. "rustls 0.23 (aws-lc-rs)"
+    /// (`sslLibraryVersionString`).
+    pub fn ssl_library_version_string() -> &'static str {
+        "rustls 0.23 (aws-lc-rs)"
     }
 
     /// The address of the peer, when connected.
@@ -382,17 +395,6 @@ impl<S> SslSocket<S> {
     /// Byte counts in both directions, plain and encrypted.
     pub fn counters(&self) -> Counters {
         self.session.counters()
-    }
-
-    /// Always true: TLS is built in (`supportsSsl`).
-    pub fn supports_ssl() -> bool {
-        true
-    }
-
-    /// The TLS library's name and version, e.g. "rustls 0.23 (aws-lc-rs)"
-    /// (`sslLibraryVersionString`).
-    pub fn ssl_library_version_string() -> &'static str {
-        "rustls 0.23 (aws-lc-rs)"
     }
 
     // --- configuration ------------------------------------------------------
@@ -954,9 +956,23 @@ impl<S: Transport> SslSocket<S> {
                 reason: "no handshake was started".into(),
             }));
         }
+        let deadline = self.handshake_deadline(deadline);
         self.drive(deadline, "waiting for the handshake", |s| {
             s.session.is_encrypted() && !s.session.wants_write()
         })
+    }
+
+    /// `deadline`, shortened to the configuration's handshake timeout (30 s
+    /// unless set otherwise), so that no wait on a handshake is unbounded.
+    fn handshake_deadline(&self, deadline: Option<Instant>) -> Option<Instant> {
+        let limit = self
+            .configuration
+            .handshake_timeout()
+            .map(|t| Instant::now() + t);
+        match (deadline, limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Waits until new data has arrived (`waitForReadyRead`): data that
@@ -1205,6 +1221,7 @@ impl HandshakeSetup<'_> {
         policy.effective_mode() == PeerVerifyMode::VerifyPeer
             && policy.ignore == IgnoreRule::Nothing
             && policy.on_ssl_errors.is_none()
+            && policy.on_peer_verify_error.is_none()
     }
 
     /// A client handshake: the configuration's shared strict client
@@ -1221,10 +1238,7 @@ impl HandshakeSetup<'_> {
             })?;
         let server_name = PeerName::parse(&name)
             .and_then(|n| n.server_name())
-            .ok_or_else(|| Error::InvalidState {
-                operation: "start client encryption",
-                reason: format!("'{name}' is not a valid host name or address"),
-            })?;
+            .ok_or_else(|| Error::InvalidPeerName { name: name.clone() })?;
         let policy = self.policy(SslMode::SslClientMode);
         if Self::strict(&policy) {
             // The shared verifier checks the name the connection is made by,
@@ -1355,6 +1369,7 @@ impl<S: Transport> SslSocket<S> {
         let deadline = self.write_timeout.map(|t| Instant::now() + t);
         self.connect_pending(deadline)?;
         if self.session.is_handshaking() {
+            let deadline = self.handshake_deadline(deadline);
             self.drive(deadline, "waiting for the handshake", |s| {
                 s.session.is_encrypted()
             })?;

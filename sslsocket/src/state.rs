@@ -76,7 +76,8 @@ impl SocketError {
             Error::NoUsableCipher { .. }
             | Error::KeyUnusableForTls { .. }
             | Error::KeyDoesNotMatchCertificate
-            | Error::InvalidAlpnProtocol(_) => SocketError::SslInvalidUserDataError,
+            | Error::InvalidAlpnProtocol(_)
+            | Error::InvalidPeerName { .. } => SocketError::SslInvalidUserDataError,
             _ => SocketError::UnknownSocketError,
         }
     }

@@ -610,3 +610,39 @@ fn a_server_needs_a_usable_identity() {
         .is_err());
     assert_eq!(server.ssl_configuration(), &pki.server);
 }
+
+/// Without handlers or ignore rules nothing can accept a missing client
+/// certificate, so the handshake itself refuses it, with the alert TLS 1.3
+/// has for it, and the client learns why instead of seeing a clean close.
+#[test]
+fn a_missing_client_certificate_is_refused_with_an_alert() {
+    let pki = Pki::new();
+    let mut configuration = pki.server.clone();
+    configuration.set_peer_verify_mode(PeerVerifyMode::VerifyPeer);
+    configuration.set_ca_certificates(vec![pki.root.certificate()]);
+    let mut server = SslServer::new(configuration).unwrap();
+    server.listen("127.0.0.1:0").unwrap();
+    let port = server.local_address().unwrap().port();
+
+    let mut anonymous = pki.client();
+    let client = std::thread::spawn(move || {
+        anonymous.connect_to_host_encrypted("localhost", port);
+        let handshake = anonymous.wait_for_encrypted(Some(WAIT));
+        let read = anonymous.wait_for_ready_read(Some(WAIT));
+        (handshake, read)
+    });
+    let (_, error) = next_failure(&mut server);
+    assert!(
+        matches!(&error, Error::VerificationFailed { errors } if errors.iter().map(|e| e.code()).eq([SslErrorCode::NoPeerCertificate])),
+        "{error:?}"
+    );
+    let (handshake, read) = client.join().unwrap();
+    let refusal = handshake
+        .err()
+        .or(read.err())
+        .expect("the client hears of the refusal");
+    assert!(
+        refusal.to_string().contains("CertificateRequired"),
+        "{refusal}"
+    );
+}

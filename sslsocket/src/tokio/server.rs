@@ -411,24 +411,25 @@ impl SslServer {
         let _ = stream.set_nodelay(true);
         match self.mode {
             ServerMode::Plain => {
-                let socket = self.prepare(stream, peer, false);
+                let socket = self.prepare(stream, peer);
                 self.ready.push_back(socket);
             }
             ServerMode::Encrypted => {
-                let socket = self.prepare(stream, peer, true);
+                let socket = self.prepare(stream, peer);
                 let timeout = self.handshake_timeout;
+                let log = self.events.clone();
                 let task = self
                     .handshakes
-                    .spawn(async move { (peer, handshake(socket, timeout).await) });
+                    .spawn(async move { (peer, handshake(socket, timeout, peer, &log).await) });
                 self.peers.insert(task.id(), peer);
             }
         }
     }
 
     /// A socket over `stream` with the server's configuration and
-    /// verification settings (as the blocking server's); `report` forwards
-    /// certificate errors to the server's events.
-    fn prepare(&self, stream: TcpStream, peer: SocketAddr, report: bool) -> SslSocket<TcpStream> {
+    /// verification settings (as the blocking server's, which says why the
+    /// server's own reporting reads the errors after the handshake).
+    fn prepare(&self, stream: TcpStream, peer: SocketAddr) -> SslSocket<TcpStream> {
         let mut socket =
             SslSocket::from_stream_with_configuration(stream, self.configuration.clone());
         match &self.ignore {
@@ -436,40 +437,33 @@ impl SslServer {
             IgnoreRule::Everything => socket.ignore_ssl_errors(),
             IgnoreRule::Listed(errors) => socket.ignore_listed_ssl_errors(errors.iter().cloned()),
         }
-        // An ssl_errors handler is installed only when the program set one:
-        // its presence turns off session sharing for the socket.
         if let Some(handler) = self.on_ssl_errors.clone() {
             socket.on_ssl_errors(move |errors| handler(peer, errors));
         }
-        let handler = self.on_peer_verify_error.clone();
-        let log = report.then(|| self.events.clone());
-        if handler.is_some() || log.is_some() {
-            socket.on_peer_verify_error(move |error| {
-                if let Some(log) = &log {
-                    log.push(ServerEvent::PeerVerifyError {
-                        peer,
-                        error: error.clone(),
-                    });
-                }
-                handler
-                    .as_ref()
-                    .map_or(PeerVerifyDecision::Continue, |h| h(peer, error))
-            });
+        if let Some(handler) = self.on_peer_verify_error.clone() {
+            socket.on_peer_verify_error(move |error| handler(peer, error));
         }
         socket
     }
 }
 
-/// Runs the server handshake of `socket` on its task.
+/// Runs the server handshake of `socket` on its task, and reports each
+/// certificate error of the client to the server.
 async fn handshake(
     mut socket: SslSocket<TcpStream>,
     timeout: Option<Duration>,
+    peer: SocketAddr,
+    log: &EventLog,
 ) -> Result<SslSocket<TcpStream>> {
     if let Err(e) = socket.start_server_encryption() {
         socket.abort();
         return Err(e);
     }
-    match socket.wait_for_encrypted(timeout).await {
+    let result = socket.wait_for_encrypted(timeout).await;
+    for error in socket.ssl_handshake_errors() {
+        log.push(ServerEvent::PeerVerifyError { peer, error });
+    }
+    match result {
         Ok(()) => Ok(socket),
         Err(e) => {
             socket.abort();
