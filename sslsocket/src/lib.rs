@@ -203,6 +203,8 @@ mod test_pki;
 
 #[macro_use]
 mod qt_enum;
+#[macro_use]
+mod socket_api;
 
 pub mod certificate;
 pub mod cipher;

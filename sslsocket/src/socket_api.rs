@@ -1,0 +1,387 @@
+//! The part of the socket API that the blocking and the async socket share
+//! word for word: state, configuration, verification settings, session
+//! information and the non-waiting reads. Both front ends keep the same
+//! fields for these (`session`, `configuration`, `state`, `error`,
+//! `host_name`, `ignore`, `on_peer_verify_error`, `on_ssl_errors`,
+//! `early_writes`), so one definition serves both.
+
+/// Expands to the shared methods inside an `impl<S> SslSocket<S>` block.
+macro_rules! shared_socket_api {
+    () => {
+    fn set_state(&mut self, state: SocketState) {
+        if self.state != state {
+            self.state = state;
+            self.session.push_event(Event::StateChanged(state));
+        }
+    }
+
+    /// Keeps `error` as the socket's last error and returns it.
+    fn record(&mut self, error: Error) -> Error {
+        self.error = Some((SocketError::of(&error), error.to_string()));
+        error
+    }
+
+    /// Qt prints a warning and does nothing for misplaced calls; here the
+    /// reason is kept as the socket's error.
+    fn warn(&mut self, operation: &'static str, reason: &str) {
+        let _ = self.record(Error::InvalidState {
+            operation,
+            reason: reason.to_owned(),
+        });
+    }
+
+    // --- state ---------------------------------------------------------------
+
+    /// The connection state (`state`).
+    pub fn state(&self) -> SocketState {
+        self.state
+    }
+
+    /// Plain, client or server mode (`mode`).
+    pub fn mode(&self) -> SslMode {
+        self.session.mode()
+    }
+
+    /// Whether the handshake completed and the peer was accepted (`isEncrypted`).
+    pub fn is_encrypted(&self) -> bool {
+        self.session.is_encrypted()
+    }
+
+    /// The kind of the last error, if any (`error`).
+    pub fn error(&self) -> Option<SocketError> {
+        self.error.as_ref().map(|(kind, _)| *kind)
+    }
+
+    /// The last error's message, or an empty string (`errorString`).
+    pub fn error_string(&self) -> &str {
+        self.error.as_ref().map_or("", |(_, message)| message)
+    }
+
+    /// The next notification, oldest first.
+    pub fn next_event(&mut self) -> Option<Event> {
+        self.session.next_event()
+    }
+
+    /// Byte counts in both directions, plain and encrypted.
+    pub fn counters(&self) -> Counters {
+        self.session.counters()
+    }
+
+    // --- configuration ------------------------------------------------------
+
+    /// The socket's configuration (`sslConfiguration`).
+    pub fn ssl_configuration(&self) -> &SslConfiguration {
+        &self.configuration
+    }
+
+    /// Replaces the configuration; it applies from the next handshake
+    /// (`setSslConfiguration`).
+    pub fn set_ssl_configuration(&mut self, configuration: SslConfiguration) {
+        self.configuration = configuration;
+    }
+
+    /// The configuration, to change one setting; it applies from the next handshake.
+    pub fn ssl_configuration_mut(&mut self) -> &mut SslConfiguration {
+        &mut self.configuration
+    }
+
+    /// See [`SslConfiguration::protocol`].
+    pub fn protocol(&self) -> SslProtocol {
+        self.configuration.protocol()
+    }
+
+    /// See [`SslConfiguration::set_protocol`].
+    pub fn set_protocol(&mut self, protocol: SslProtocol) {
+        self.configuration.set_protocol(protocol);
+    }
+
+    /// See [`SslConfiguration::ciphers`].
+    pub fn ciphers(&self) -> &[SslCipher] {
+        self.configuration.ciphers()
+    }
+
+    /// See [`SslConfiguration::set_ciphers`].
+    pub fn set_ciphers(&mut self, ciphers: Vec<SslCipher>) {
+        self.configuration.set_ciphers(ciphers);
+    }
+
+    /// See [`SslConfiguration::set_cipher_list`].
+    pub fn set_cipher_list(&mut self, list: &str) -> Result<()> {
+        self.configuration.set_cipher_list(list)
+    }
+
+    /// See [`SslConfiguration::ca_certificates`].
+    pub fn ca_certificates(&self) -> Vec<SslCertificate> {
+        self.configuration.ca_certificates()
+    }
+
+    /// See [`SslConfiguration::set_ca_certificates`].
+    pub fn set_ca_certificates(&mut self, certificates: Vec<SslCertificate>) {
+        self.configuration.set_ca_certificates(certificates);
+    }
+
+    /// See [`SslConfiguration::add_ca_certificate`].
+    pub fn add_ca_certificate(&mut self, certificate: SslCertificate) {
+        self.configuration.add_ca_certificate(certificate);
+    }
+
+    /// See [`SslConfiguration::add_ca_certificates`].
+    pub fn add_ca_certificates(&mut self, certificates: impl IntoIterator<Item = SslCertificate>) {
+        self.configuration.add_ca_certificates(certificates);
+    }
+
+    /// See [`SslConfiguration::add_ca_certificates_from_path`].
+    pub fn add_ca_certificates_from_path(
+        &mut self,
+        path: &str,
+        format: EncodingFormat,
+        syntax: PatternSyntax,
+    ) -> Result<bool> {
+        self.configuration
+            .add_ca_certificates_from_path(path, format, syntax)
+    }
+
+    /// See [`SslConfiguration::local_certificate`].
+    pub fn local_certificate(&self) -> Option<&SslCertificate> {
+        self.configuration.local_certificate()
+    }
+
+    /// See [`SslConfiguration::local_certificate_chain`].
+    pub fn local_certificate_chain(&self) -> &[SslCertificate] {
+        self.configuration.local_certificate_chain()
+    }
+
+    /// See [`SslConfiguration::set_local_certificate`].
+    pub fn set_local_certificate(&mut self, certificate: SslCertificate) {
+        self.configuration.set_local_certificate(certificate);
+    }
+
+    /// See [`SslConfiguration::set_local_certificate_chain`].
+    pub fn set_local_certificate_chain(&mut self, chain: Vec<SslCertificate>) {
+        self.configuration.set_local_certificate_chain(chain);
+    }
+
+    /// See [`SslConfiguration::set_local_certificate_from_path`].
+    pub fn set_local_certificate_from_path(
+        &mut self,
+        path: impl AsRef<Path>,
+        format: EncodingFormat,
+    ) -> Result<()> {
+        self.configuration
+            .set_local_certificate_from_path(path, format)
+    }
+
+    /// See [`SslConfiguration::private_key`].
+    pub fn private_key(&self) -> Option<&SslKey> {
+        self.configuration.private_key()
+    }
+
+    /// See [`SslConfiguration::set_private_key`].
+    pub fn set_private_key(&mut self, key: SslKey) {
+        self.configuration.set_private_key(key);
+    }
+
+    /// See [`SslConfiguration::set_private_key_from_path`].
+    pub fn set_private_key_from_path(
+        &mut self,
+        path: impl AsRef<Path>,
+        algorithm: KeyAlgorithm,
+        format: EncodingFormat,
+        passphrase: Option<&[u8]>,
+    ) -> Result<()> {
+        self.configuration
+            .set_private_key_from_path(path, algorithm, format, passphrase)
+    }
+
+    /// See [`SslConfiguration::peer_verify_mode`].
+    pub fn peer_verify_mode(&self) -> PeerVerifyMode {
+        self.configuration.peer_verify_mode()
+    }
+
+    /// See [`SslConfiguration::set_peer_verify_mode`].
+    pub fn set_peer_verify_mode(&mut self, mode: PeerVerifyMode) {
+        self.configuration.set_peer_verify_mode(mode);
+    }
+
+    /// See [`SslConfiguration::peer_verify_depth`].
+    pub fn peer_verify_depth(&self) -> u32 {
+        self.configuration.peer_verify_depth()
+    }
+
+    /// See [`SslConfiguration::set_peer_verify_depth`].
+    pub fn set_peer_verify_depth(&mut self, depth: u32) {
+        self.configuration.set_peer_verify_depth(depth);
+    }
+
+    /// The name the peer's certificate is checked against: the peer verify
+    /// name if set, else the host name connected to (`peerVerifyName`).
+    pub fn peer_verify_name(&self) -> Option<&str> {
+        self.configuration
+            .peer_verify_name()
+            .or(self.host_name.as_deref())
+    }
+
+    /// Sets the name the peer's certificate is checked against and SNI
+    /// carries (`setPeerVerifyName`).
+    pub fn set_peer_verify_name(&mut self, name: &str) {
+        self.configuration
+            .set_peer_verify_name(Some(name.to_owned()));
+    }
+
+    /// See [`SslConfiguration::allowed_next_protocols`].
+    pub fn allowed_next_protocols(&self) -> &[Vec<u8>] {
+        self.configuration.allowed_next_protocols()
+    }
+
+    /// See [`SslConfiguration::set_allowed_next_protocols`].
+    pub fn set_allowed_next_protocols<I, P>(&mut self, protocols: I) -> Result<()>
+    where
+        I: IntoIterator<Item = P>,
+        P: Into<Vec<u8>>,
+    {
+        self.configuration.set_allowed_next_protocols(protocols)
+    }
+
+    // --- verification -------------------------------------------------------
+
+    /// Lets the coming handshakes go on whatever errors the peer's
+    /// certificate has (`ignoreSslErrors()`). Prefer
+    /// [`ignore_listed_ssl_errors`](Self::ignore_listed_ssl_errors), which
+    /// keeps unexpected errors fatal.
+    pub fn ignore_ssl_errors(&mut self) {
+        self.ignore.ignore_all();
+    }
+
+    /// Lets the coming handshakes go on only if every error is in `errors`,
+    /// matched on code and certificate (`ignoreSslErrors(list)`). As in Qt,
+    /// the list replaces an earlier one and wins over
+    /// [`ignore_ssl_errors`](Self::ignore_ssl_errors); an empty list clears it.
+    pub fn ignore_listed_ssl_errors(&mut self, errors: impl IntoIterator<Item = SslError>) {
+        self.ignore.ignore_listed(errors.into_iter().collect());
+    }
+
+    /// Calls `handler` during the handshake once per error, before the
+    /// `ssl_errors` handler; it may abort the handshake (`peerVerifyError`).
+    pub fn on_peer_verify_error(
+        &mut self,
+        handler: impl Fn(&SslError) -> crate::verify::PeerVerifyDecision + Send + Sync + 'static,
+    ) {
+        self.on_peer_verify_error = Some(Arc::new(handler));
+    }
+
+    /// Calls `handler` during the handshake once with every error, when there
+    /// is any; it may ignore some or all of them (`sslErrors`).
+    pub fn on_ssl_errors(
+        &mut self,
+        handler: impl Fn(&[SslError]) -> crate::verify::SslErrorsDecision + Send + Sync + 'static,
+    ) {
+        self.on_ssl_errors = Some(Arc::new(handler));
+    }
+
+    /// Every error found in the peer's certificate in the last handshake,
+    /// ignored or not (`sslHandshakeErrors`).
+    pub fn ssl_handshake_errors(&self) -> Vec<SslError> {
+        self.session.handshake_errors()
+    }
+
+    /// Qt 4's name for [`ssl_handshake_errors`](Self::ssl_handshake_errors) (`sslErrors`).
+    pub fn ssl_errors(&self) -> Vec<SslError> {
+        self.ssl_handshake_errors()
+    }
+
+    // --- session ------------------------------------------------------------
+
+    /// The negotiated cipher, once encrypted (`sessionCipher`).
+    pub fn session_cipher(&self) -> Option<SslCipher> {
+        self.session.session_cipher()
+    }
+
+    /// The negotiated protocol: `TlsV1_2`, `TlsV1_3`, or `UnknownProtocol`
+    /// before a handshake (`sessionProtocol`).
+    pub fn session_protocol(&self) -> SslProtocol {
+        self.session.session_protocol()
+    }
+
+    /// The peer's certificate (`peerCertificate`).
+    pub fn peer_certificate(&self) -> Option<SslCertificate> {
+        self.session.peer_certificate_chain().into_iter().next()
+    }
+
+    /// The certificates the peer sent, leaf first (`peerCertificateChain`).
+    pub fn peer_certificate_chain(&self) -> Vec<SslCertificate> {
+        self.session.peer_certificate_chain()
+    }
+
+    /// The ALPN protocol agreed on, if any (`nextNegotiatedProtocol`).
+    pub fn next_negotiated_protocol(&self) -> Option<Vec<u8>> {
+        self.session.next_negotiated_protocol()
+    }
+
+    /// The key exchange group of the session, e.g. `"X25519MLKEM768"` or
+    /// `"X25519"`, once the handshake got that far.
+    pub fn key_exchange_group(&self) -> Option<String> {
+        self.session.key_exchange_group()
+    }
+
+    /// Whether the last handshake resumed an earlier session.
+    pub fn is_session_resumed(&self) -> bool {
+        self.session.is_resumed()
+    }
+
+    /// Decrypted bytes ready to read (`bytesAvailable`).
+    pub fn bytes_available(&self) -> usize {
+        self.session.bytes_available()
+    }
+
+    /// Plaintext written but not yet encrypted or sent (`bytesToWrite`).
+    pub fn bytes_to_write(&self) -> usize {
+        self.early_writes.len() + self.session.bytes_to_write()
+    }
+
+    /// Ciphertext received but not yet decrypted (`encryptedBytesAvailable`).
+    /// Records are decrypted as soon as they arrive, so this is 0 between calls.
+    pub fn encrypted_bytes_available(&self) -> usize {
+        0
+    }
+
+    /// Ciphertext waiting to be written to the network (`encryptedBytesToWrite`).
+    pub fn encrypted_bytes_to_write(&mut self) -> usize {
+        self.session.encrypted_bytes_to_write()
+    }
+
+    /// Bounds the decrypted data held; reading from the network pauses while
+    /// that much is waiting. 0 means no bound (`setReadBufferSize`).
+    pub fn set_read_buffer_size(&mut self, size: usize) {
+        self.session.set_read_buffer_size(size);
+    }
+
+
+    /// Reads what is available now, without waiting (`read`); 0 when nothing is.
+    pub fn read_available(&mut self, buf: &mut [u8]) -> usize {
+        self.session.read_plaintext(buf)
+    }
+
+    /// Copies what is available into `buf` without consuming it (`peek`).
+    pub fn peek(&mut self, buf: &mut [u8]) -> usize {
+        self.session.peek(buf)
+    }
+
+    /// Whether a whole line can be read now (`canReadLine`).
+    pub fn can_read_line(&mut self) -> bool {
+        self.session.can_read_line()
+    }
+
+
+    /// Reads one byte, if one is available (`getChar`).
+    pub fn get_char(&mut self) -> Option<u8> {
+        let mut byte = [0];
+        (self.session.read_plaintext(&mut byte) == 1).then_some(byte[0])
+    }
+
+    /// Queues one byte for writing (`putChar`).
+    pub fn put_char(&mut self, byte: u8) -> Result<()> {
+        self.write_data(&[byte]).map(|_| ())
+    }
+
+    };
+}
