@@ -205,6 +205,8 @@ mod test_pki;
 mod qt_enum;
 #[macro_use]
 mod socket_api;
+#[macro_use]
+mod server_api;
 
 pub mod certificate;
 pub mod cipher;

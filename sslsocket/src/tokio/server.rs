@@ -119,86 +119,7 @@ impl SslServer {
 
     // --- settings -------------------------------------------------------------
 
-    /// The configuration accepted sockets get (`sslConfiguration`).
-    pub fn ssl_configuration(&self) -> &SslConfiguration {
-        &self.configuration
-    }
-
-    /// Replaces the configuration for connections accepted from now on
-    /// (`setSslConfiguration`); checked as in [`new`](Self::new), and left
-    /// unchanged when the check fails.
-    pub fn set_ssl_configuration(&mut self, configuration: SslConfiguration) -> Result<()> {
-        check_server_configuration(&configuration)?;
-        self.configuration = configuration;
-        Ok(())
-    }
-
-    /// Whether accepted sockets are encrypted first or handed out plain.
-    pub fn mode(&self) -> ServerMode {
-        self.mode
-    }
-
-    /// Sets whether connections accepted from now on are encrypted first
-    /// ([`ServerMode::Encrypted`], the default) or handed out plain, for
-    /// STARTTLS ([`ServerMode::Plain`]).
-    pub fn set_mode(&mut self, mode: ServerMode) {
-        self.mode = mode;
-    }
-
-    /// How long a client may take to complete its handshake
-    /// (`handshakeTimeout`); `None` means no limit.
-    pub fn handshake_timeout(&self) -> Option<Duration> {
-        self.handshake_timeout
-    }
-
-    /// Sets how long a client may take to complete its handshake before it
-    /// is dropped (`setHandshakeTimeout`); 5 s by default, `None` for no
-    /// limit. Applies to connections accepted from now on.
-    pub fn set_handshake_timeout(&mut self, timeout: Option<Duration>) {
-        self.handshake_timeout = timeout;
-    }
-
-    /// How many connections may be pending at once, handshaking or ready
-    /// to be taken (`maxPendingConnections`); 30 by default.
-    pub fn max_pending_connections(&self) -> usize {
-        self.max_pending
-    }
-
-    /// Sets how many connections may be pending at once
-    /// (`setMaxPendingConnections`; at least 1). When that many are, the
-    /// server stops taking connections from the operating system until some
-    /// finish or are taken; further clients wait in the listen backlog.
-    pub fn set_max_pending_connections(&mut self, max: usize) {
-        self.max_pending = max.max(1);
-    }
-
-    /// See [`crate::SslServer::ignore_ssl_errors`].
-    pub fn ignore_ssl_errors(&mut self) {
-        self.ignore.ignore_all();
-    }
-
-    /// See [`crate::SslServer::ignore_listed_ssl_errors`].
-    pub fn ignore_listed_ssl_errors(&mut self, errors: impl IntoIterator<Item = SslError>) {
-        self.ignore.ignore_listed(errors.into_iter().collect());
-    }
-
-    /// See [`crate::SslServer::on_ssl_errors`]. The handler runs inside the
-    /// client's handshake task.
-    pub fn on_ssl_errors(
-        &mut self,
-        handler: impl Fn(SocketAddr, &[SslError]) -> SslErrorsDecision + Send + Sync + 'static,
-    ) {
-        self.on_ssl_errors = Some(Arc::new(handler));
-    }
-
-    /// See [`crate::SslServer::on_peer_verify_error`]. The handler runs
-    /// inside the client's handshake task.
-    pub fn on_peer_verify_error(
-        &mut self,
-        handler: impl Fn(SocketAddr, &SslError) -> PeerVerifyDecision + Send + Sync + 'static,
-    ) {
-        self.on_peer_verify_error = Some(Arc::new(handler));
-    }
+    shared_server_api!();
 
     // --- listening ------------------------------------------------------------
 
@@ -424,26 +345,6 @@ impl SslServer {
                 self.peers.insert(task.id(), peer);
             }
         }
-    }
-
-    /// A socket over `stream` with the server's configuration and
-    /// verification settings (as the blocking server's, which says why the
-    /// server's own reporting reads the errors after the handshake).
-    fn prepare(&self, stream: TcpStream, peer: SocketAddr) -> SslSocket<TcpStream> {
-        let mut socket =
-            SslSocket::from_stream_with_configuration(stream, self.configuration.clone());
-        match &self.ignore {
-            IgnoreRule::Nothing => {}
-            IgnoreRule::Everything => socket.ignore_ssl_errors(),
-            IgnoreRule::Listed(errors) => socket.ignore_listed_ssl_errors(errors.iter().cloned()),
-        }
-        if let Some(handler) = self.on_ssl_errors.clone() {
-            socket.on_ssl_errors(move |errors| handler(peer, errors));
-        }
-        if let Some(handler) = self.on_peer_verify_error.clone() {
-            socket.on_peer_verify_error(move |error| handler(peer, error));
-        }
-        socket
     }
 }
 
