@@ -103,7 +103,7 @@ pub const DEFAULT_MAX_PENDING_CONNECTIONS: usize = 30;
 /// How often the listener is polled while [`SslServer::accept`] waits.
 /// Finished handshakes wake the wait at once; only new TCP connections are
 /// noticed at this pace.
-const POLL_INTERVAL: Duration = Duration::from_millis(10);
+const POLL_INTERVAL: Duration = Duration::from_millis(1);
 
 /// How long [`Incoming`] waits after an error before trying again, so that
 /// a lasting failure (no file descriptors left) does not spin.

@@ -159,6 +159,9 @@ pub struct SslSocket<S = TcpStream> {
     error: Option<(SocketError, String)>,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
+    /// The timeouts last set on the transport, so that a loop of reads or
+    /// writes does not pay a system call each to set them again.
+    transport_timeouts: (Option<Option<Duration>>, Option<Option<Duration>>),
     /// Data written while an encrypted connection is still being set up;
     /// it goes to TLS when the handshake starts.
     early_writes: Vec<u8>,
@@ -192,6 +195,7 @@ impl SslSocket<TcpStream> {
             });
         }
         self.stream = Some(TcpStream::from(descriptor));
+        self.transport_timeouts = (None, None);
         self.set_state(SocketState::ConnectedState);
         self.session.push_event(Event::Connected);
         Ok(())
@@ -334,6 +338,7 @@ impl<S> SslSocket<S> {
             error: None,
             read_timeout: None,
             write_timeout: None,
+            transport_timeouts: (None, None),
             early_writes: Vec::new(),
         }
     }
@@ -470,6 +475,7 @@ impl<S: Transport> SslSocket<S> {
         match S::connect(&target.host, target.port, left) {
             Ok(stream) => {
                 self.stream = Some(stream);
+                self.transport_timeouts = (None, None);
                 self.set_state(SocketState::ConnectedState);
                 self.session.push_event(Event::Connected);
                 if target.encrypt {
@@ -730,10 +736,13 @@ impl<S: Transport> SslSocket<S> {
                 });
             };
             while self.session.wants_write() {
-                let Some(left) = remaining(deadline) else {
+                let Some(left) = remaining(deadline).map(coarse) else {
                     return Err(Error::Timeout { operation });
                 };
-                stream.set_write_timeout(left)?;
+                if self.transport_timeouts.1 != Some(left) {
+                    stream.set_write_timeout(left)?;
+                    self.transport_timeouts.1 = Some(left);
+                }
                 match self.session.write_to(stream) {
                     Ok(0) => return Err(Error::RemoteHostClosed),
                     Ok(_) => {}
@@ -761,11 +770,14 @@ impl<S: Transport> SslSocket<S> {
                     }
                 });
             }
-            let Some(left) = remaining(deadline) else {
+            let Some(left) = remaining(deadline).map(coarse) else {
                 return Err(Error::Timeout { operation });
             };
             let stream = self.stream.as_mut().expect("checked above");
-            stream.set_read_timeout(left)?;
+            if self.transport_timeouts.0 != Some(left) {
+                stream.set_read_timeout(left)?;
+                self.transport_timeouts.0 = Some(left);
+            }
             match self.session.read_from(stream) {
                 Ok(0) => {
                     if done(self) {
@@ -930,6 +942,19 @@ pub(crate) fn ends_connection(error: &Error) -> bool {
     )
 }
 
+/// A remaining time rounded down to whole seconds when it is at least one:
+/// the loop checks the deadline after every read or write anyway, and equal
+/// values let the transport keep its timeout without a system call each.
+fn coarse(left: Option<Duration>) -> Option<Duration> {
+    left.map(|t| {
+        if t >= Duration::from_secs(1) {
+            Duration::from_secs(t.as_secs())
+        } else {
+            t
+        }
+    })
+}
+
 fn is_timeout(e: &io::Error) -> bool {
     matches!(
         e.kind(),
@@ -978,9 +1003,13 @@ impl<S: Transport> Read for SslSocket<S> {
 }
 
 impl<S: Transport> Write for SslSocket<S> {
-    /// Queues `buf` and sends it (after the handshake, with TLS).
+    /// Queues up to 64 KiB of `buf` and sends it (after the handshake, with
+    /// TLS). Taking a record-friendly slice at a time lets encryption and
+    /// sending alternate, as rustls' own streams do, instead of encrypting
+    /// a large buffer whole before the first byte goes out.
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.write_data(buf)?;
+        const MAX_WRITE: usize = 64 * 1024;
+        let n = self.write_data(&buf[..buf.len().min(MAX_WRITE)])?;
         self.flush_for_write()?;
         Ok(n)
     }
