@@ -17,6 +17,10 @@ pub(crate) struct TrustAnchors {
     /// The certificate of each anchor, for the checks webpki does not make
     /// on anchors (extended key usage).
     roots: Vec<SslCertificate>,
+    /// Per anchor, once looked at: whether its extended key usage allows
+    /// (server, client) authentication. Parsing a root's extensions costs
+    /// more than the rest of a handshake's checks, so it is done once.
+    purposes: Vec<std::sync::OnceLock<(bool, bool)>>,
 }
 
 impl TrustAnchors {
@@ -29,6 +33,7 @@ impl TrustAnchors {
             if let Ok(anchor) = webpki::anchor_from_trusted_cert(&der) {
                 trusted.anchors.push(anchor.to_owned());
                 trusted.roots.push(root.clone());
+                trusted.purposes.push(std::sync::OnceLock::new());
             }
         }
         trusted
@@ -160,7 +165,20 @@ pub(crate) fn check_chain(
         .anchors
         .iter()
         .position(|a| std::ptr::eq(a, path.anchor()));
-    if anchor.is_some_and(|i| !extended_key_usage_allows(&anchors.roots[i], purpose)) {
+    let allows = |i: usize| {
+        let (server, client) = *anchors.purposes[i].get_or_init(|| {
+            let root = &anchors.roots[i];
+            (
+                extended_key_usage_allows(root, Purpose::ServerAuth),
+                extended_key_usage_allows(root, Purpose::ClientAuth),
+            )
+        });
+        match purpose {
+            Purpose::ServerAuth => server,
+            Purpose::ClientAuth => client,
+        }
+    };
+    if anchor.is_some_and(|i| !allows(i)) {
         return Err(Rejection::RootPurpose);
     }
     Ok(AcceptedPath {
@@ -171,5 +189,11 @@ pub(crate) fn check_chain(
 
 /// The signature algorithms of the crate's crypto provider.
 pub(crate) fn signature_algorithms() -> rustls::crypto::WebPkiSupportedAlgorithms {
-    rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms
+    // Building the provider allocates its suite and group lists; a handshake
+    // needs only this table, so it is taken once.
+    static ALGORITHMS: std::sync::OnceLock<rustls::crypto::WebPkiSupportedAlgorithms> =
+        std::sync::OnceLock::new();
+    *ALGORITHMS.get_or_init(|| {
+        rustls::crypto::aws_lc_rs::default_provider().signature_verification_algorithms
+    })
 }
