@@ -83,6 +83,11 @@ impl Peer {
             .unwrap_or_else(|e| panic!("writing to {}: {e}\n{}", self.name, self.output()));
     }
 
+    /// The process id (to send it a signal).
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Closes the peer's standard input (end of file for the peer).
     pub fn close_stdin(&mut self) {
         self.stdin = None;
@@ -260,7 +265,7 @@ pub fn start_server(name: &str, mut spawn: impl FnMut(u16) -> Peer) -> (Peer, u1
     panic!("{name}: every port tried was taken ({ATTEMPTS} attempts)");
 }
 
-fn strings(args: &[&str]) -> Vec<String> {
+pub fn strings(args: &[&str]) -> Vec<String> {
     args.iter().map(|s| (*s).to_owned()).collect()
 }
 
