@@ -80,7 +80,7 @@ impl MemTls for SslEnd {
     }
 
     fn group(&self) -> Option<String> {
-        self.0.key_exchange_group()
+        self.0.key_exchange_group().map(|g| g.to_string())
     }
 
     fn shrink(&self) {

@@ -363,7 +363,7 @@ fn describe_session(socket: &SslSocket, handshake: &Handshake, report: &mut Conn
             .map(|p| String::from_utf8_lossy(&p).into_owned());
         report.session_resumed = socket.is_session_resumed();
     }
-    report.key_exchange_group = socket.key_exchange_group();
+    report.key_exchange_group = socket.key_exchange_group().map(|g| g.to_string());
     report.errors = handshake.errors.iter().map(error_json).collect();
     report.peer_chain = handshake.chain.iter().map(details).collect();
 }

@@ -380,7 +380,9 @@ fn walk(tour: &mut Tour, pki: &Pki) -> Result<(), String> {
             "protocol {} | cipher {} | key exchange {}",
             socket.session_protocol(),
             socket.session_cipher().map_or("?", |c| c.name()),
-            socket.key_exchange_group().unwrap_or_else(|| "?".into()),
+            socket
+                .key_exchange_group()
+                .map_or_else(|| "?".into(), |g| g.to_string()),
         ));
         for (n, cert) in socket.peer_certificate_chain().iter().enumerate() {
             tour.say(format!("peer chain [{n}] {}", subject(cert)));

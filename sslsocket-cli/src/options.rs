@@ -104,7 +104,7 @@ pub struct IdentityArgs {
     pub passphrase_file: Option<PathBuf>,
 }
 
-/// The TLS settings: `--protocol`, `--ciphers`, `--alpn`, `--keylog`.
+/// The TLS settings: `--protocol`, `--ciphers`, `--groups`, `--alpn`, `--keylog`.
 #[derive(Args, Debug)]
 pub struct TlsArgs {
     /// The protocol versions to allow, by Qt's QSsl::SslProtocol name:
@@ -117,6 +117,12 @@ pub struct TlsArgs {
     /// (see `sslsocket ciphers`), e.g. TLS_AES_256_GCM_SHA384:ECDHE-ECDSA-AES256-GCM-SHA384.
     #[arg(long, value_name = "LIST")]
     pub ciphers: Option<String>,
+    /// The key-exchange groups to allow, colon separated, most preferred
+    /// first, by OpenSSL name: X25519, P-256, P-384, X25519MLKEM768,
+    /// SecP256r1MLKEM768, MLKEM768, MLKEM1024 (default: X25519, P-256,
+    /// P-384, X25519MLKEM768).
+    #[arg(long, value_name = "LIST")]
+    pub groups: Option<String>,
     /// The ALPN protocols to offer (client) or accept (server), comma
     /// separated, in order of preference, e.g. h2,http/1.1.
     #[arg(long, value_name = "LIST")]
@@ -251,6 +257,9 @@ impl TlsArgs {
         if let Some(list) = &self.ciphers {
             problems.check("--ciphers", configuration.set_cipher_list(list));
         }
+        if let Some(list) = &self.groups {
+            problems.check("--groups", configuration.set_key_exchange_group_list(list));
+        }
         let alpn = match &self.alpn {
             Some(list) => {
                 let names = alpn_names(list);
@@ -279,6 +288,7 @@ pub fn is_configuration_error(error: &Error) -> bool {
         error,
         Error::UnsupportedProtocol(_)
             | Error::NoUsableCipher { .. }
+            | Error::NoUsableKeyExchangeGroup { .. }
             | Error::KeyUnusableForTls { .. }
             | Error::KeyDoesNotMatchCertificate
             | Error::UnknownCiphers { .. }

@@ -216,7 +216,7 @@ impl Log {
             alpn: socket
                 .next_negotiated_protocol()
                 .map(|p| String::from_utf8_lossy(&p).into_owned()),
-            key_exchange_group: socket.key_exchange_group(),
+            key_exchange_group: socket.key_exchange_group().map(|g| g.to_string()),
             session_resumed: socket.is_session_resumed(),
             client_certificate: socket.peer_certificate().map(|c| subject(&c)),
             errors: errors.iter().map(error_json).collect(),
@@ -645,7 +645,9 @@ fn page(socket: &SslSocket, peer: &str, request: &str, html: bool) -> String {
         ),
         (
             "key exchange",
-            socket.key_exchange_group().unwrap_or_else(none),
+            socket
+                .key_exchange_group()
+                .map_or_else(none, |g| g.to_string()),
         ),
         (
             "session resumed",

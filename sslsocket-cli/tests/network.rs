@@ -406,6 +406,49 @@ fn connect_with_a_client_certificate_to_s_server() {
 }
 
 #[test]
+fn connect_with_chosen_groups_to_s_server() {
+    let pki = Pki::new();
+    let (_server, port) = peers::openssl_s_server(
+        pki.dir(),
+        &[
+            "-cert",
+            &pki.path("server.pem"),
+            "-key",
+            &pki.path("server.key"),
+            "-groups",
+            "P-384:P-256",
+            "-rev",
+            "-quiet",
+        ],
+    );
+    let target = format!("localhost:{port}");
+    let connect = |groups: &str| {
+        run(
+            pki.dir(),
+            &[
+                "connect",
+                &target,
+                "--ca",
+                "ca.pem",
+                "--groups",
+                groups,
+                "--timeout",
+                "1",
+                "--json",
+            ],
+        )
+    };
+    // P-384 is the server's choice among the client's groups.
+    let (code, out, err) = connect("X25519:P-256:P-384");
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert_eq!(json(&out)["key_exchange_group"], "P-384", "{out}");
+    // Nothing in common: the handshake fails (exit 1), it is not an input error.
+    let (code, out, err) = connect("X25519");
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert_eq!(json(&out)["encrypted"], false, "{out}");
+}
+
+#[test]
 fn connect_usage_and_input_errors_exit_2() {
     let dir = TempDir::new().unwrap();
     let cases: &[(&[&str], &str)] = &[
@@ -430,6 +473,11 @@ fn connect_usage_and_input_errors_exit_2() {
             &["connect", "localhost:1", "--ciphers", "RC4-MD5"],
             "RC4-MD5",
         ),
+        (
+            &["connect", "localhost:1", "--groups", "X25519:ffdhe2048"],
+            "ffdhe2048",
+        ),
+
         (&["connect", "localhost:1", "--timeout", "soon"], "seconds"),
         (&["connect", "localhost:1", "--cert", "c.pem"], "--key"),
         (

@@ -13,6 +13,7 @@ use crate::certificate::{PatternSyntax, SslCertificate};
 use crate::cipher::{self, SslCipher};
 use crate::error::{Error, Result};
 use crate::key::SslKey;
+use crate::key_exchange::KeyExchangeGroup;
 use crate::ssl::{
     EncodingFormat, KeyAlgorithm, KeyType, PeerVerifyMode, SslOption, SslOptions, SslProtocol,
 };
@@ -47,6 +48,7 @@ pub struct SslConfiguration {
     peer_verify_name: Option<String>,
     ca: CaDatabase,
     ciphers: Vec<SslCipher>,
+    key_exchange_groups: Vec<KeyExchangeGroup>,
     local_certificate_chain: Vec<SslCertificate>,
     private_key: Option<SslKey>,
     allowed_next_protocols: Vec<Vec<u8>>,
@@ -89,8 +91,8 @@ impl SslConfiguration {
     /// The library's built-in settings, untouched by
     /// [`set_default_configuration`](Self::set_default_configuration):
     /// `SecureProtocols`, Qt's default options, `AutoVerifyPeer`, no depth
-    /// limit, the system CAs, the library default ciphers, no local
-    /// certificate, no ALPN, a 30 s handshake timeout.
+    /// limit, the system CAs, the library default ciphers and key-exchange
+    /// groups, no local certificate, no ALPN, a 30 s handshake timeout.
     pub fn library_defaults() -> SslConfiguration {
         SslConfiguration {
             protocol: SslProtocol::SecureProtocols,
@@ -103,6 +105,7 @@ impl SslConfiguration {
                 added: Vec::new(),
             },
             ciphers: cipher::library_default_ciphers(),
+            key_exchange_groups: KeyExchangeGroup::defaults(),
             local_certificate_chain: Vec::new(),
             private_key: None,
             allowed_next_protocols: Vec::new(),
@@ -342,6 +345,42 @@ impl SslConfiguration {
     pub fn set_cipher_list(&mut self, list: &str) -> Result<()> {
         let ciphers = cipher::parse_cipher_list(list)?;
         self.set_ciphers(ciphers);
+        Ok(())
+    }
+
+    // --- key exchange -----------------------------------------------------
+
+    /// The key-exchange groups a handshake may use, most preferred first
+    /// (Qt's `ellipticCurves`).
+    pub fn key_exchange_groups(&self) -> &[KeyExchangeGroup] {
+        &self.key_exchange_groups
+    }
+
+    /// Sets the key-exchange groups a handshake may use, most preferred
+    /// first (Qt's `setEllipticCurves`). An empty list means
+    /// [`KeyExchangeGroup::defaults`]. A client sends a key share for the
+    /// first group only and retries when the server wants another, so the
+    /// first group is the one that costs no extra round trip.
+    pub fn set_key_exchange_groups(&mut self, groups: Vec<KeyExchangeGroup>) {
+        let mut unique: Vec<KeyExchangeGroup> = Vec::with_capacity(groups.len());
+        for group in groups {
+            if !unique.contains(&group) {
+                unique.push(group);
+            }
+        }
+        self.key_exchange_groups = if unique.is_empty() {
+            KeyExchangeGroup::defaults()
+        } else {
+            unique
+        };
+    }
+
+    /// Sets the key-exchange groups from a list separated by `:` or `,`
+    /// (OpenSSL's `-groups` syntax, e.g. `"X25519:P-256"`); an unknown name
+    /// is an error and leaves the configuration unchanged.
+    pub fn set_key_exchange_group_list(&mut self, list: &str) -> Result<()> {
+        let groups = KeyExchangeGroup::parse_list(list)?;
+        self.set_key_exchange_groups(groups);
         Ok(())
     }
 

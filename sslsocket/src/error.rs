@@ -332,6 +332,12 @@ pub enum Error {
         /// The configured protocol.
         protocol: SslProtocol,
     },
+    /// None of the configured key-exchange groups can be used with the
+    /// configured protocol versions (the post-quantum groups need TLS 1.3).
+    NoUsableKeyExchangeGroup {
+        /// The configured protocol.
+        protocol: SslProtocol,
+    },
     /// An operation was asked of a socket in a state that does not allow it
     /// (e.g. starting encryption on an unconnected socket).
     InvalidState {
@@ -444,6 +450,11 @@ impl fmt::Display for Error {
             Error::NoUsableCipher { protocol } => write!(
                 f,
                 "none of the configured ciphers can be used with {protocol}; add ciphers of that protocol version"
+            ),
+            Error::NoUsableKeyExchangeGroup { protocol } => write!(
+                f,
+                "none of the configured key exchange groups can be used with {protocol} \
+                 (post-quantum groups need TLS 1.3); add X25519, P-256 or P-384"
             ),
             Error::InvalidState { operation, reason } => write!(f, "cannot {operation}: {reason}"),
             Error::InvalidPeerName { name } => {

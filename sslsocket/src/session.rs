@@ -20,6 +20,7 @@ use crate::certificate::SslCertificate;
 use crate::cipher::SslCipher;
 use crate::error::{Error, Result, SslError};
 use crate::event::{Event, EventQueue};
+use crate::key_exchange::KeyExchangeGroup;
 use crate::ssl::{AlertLevel, AlertType, SslMode, SslProtocol};
 use crate::verify::{take_published_outcome, PeerVerifier, VerificationOutcome};
 
@@ -41,9 +42,8 @@ pub struct Counters {
 
 struct Tls {
     connection: Connection,
-    /// The connection's own verifier, when it has one (servers, and clients
-    /// whose policy may accept errors); `None` for a client that shares its
-    /// configuration's strict verifier.
+    /// A server's verifier of client certificates, which also decides a
+    /// missing one; `None` for a client.
     verifier: Option<Arc<PeerVerifier>>,
     /// What verification found, as published by the verifier during
     /// `process_new_packets`.
@@ -161,14 +161,9 @@ impl Session {
         &mut self,
         config: Arc<ClientConfig>,
         name: ServerName<'static>,
-        verifier: Option<Arc<PeerVerifier>>,
     ) -> Result<()> {
         let connection = ClientConnection::new(config, name).map_err(Error::Tls)?;
-        self.start(
-            Connection::Client(connection),
-            verifier,
-            SslMode::SslClientMode,
-        )
+        self.start(Connection::Client(connection), None, SslMode::SslClientMode)
     }
 
     /// Starts a server handshake; see [`start_client`](Self::start_client).
@@ -316,6 +311,7 @@ impl Session {
         let tls = self.tls.as_mut().expect("only called with TLS");
         if matches!(tls.connection, Connection::Server(_))
             && tls.connection.peer_certificates().is_none()
+            && tls.outcome.is_none()
         {
             let missing = tls
                 .verifier
@@ -592,13 +588,13 @@ impl Session {
             .map(<[u8]>::to_vec)
     }
 
-    pub(crate) fn key_exchange_group(&self) -> Option<String> {
+    pub(crate) fn key_exchange_group(&self) -> Option<KeyExchangeGroup> {
         let group = self
             .tls
             .as_ref()?
             .connection
             .negotiated_key_exchange_group()?;
-        Some(format!("{:?}", group.name()))
+        KeyExchangeGroup::from_named_group(group.name())
     }
 
     pub(crate) fn is_resumed(&self) -> bool {
@@ -621,7 +617,9 @@ impl Session {
 /// Tells verification failures, handshake failures and later protocol
 /// errors apart.
 fn classify(error: &rustls::Error, tls: &mut Tls) -> Error {
-    if let (rustls::Error::NoCertificatesPresented, Some(verifier)) = (error, &tls.verifier) {
+    if let (rustls::Error::NoCertificatesPresented, Some(verifier), None) =
+        (error, &tls.verifier, &tls.outcome)
+    {
         // rustls refused the missing client certificate itself; record it
         // as the verification outcome, in Qt's terms.
         let _ = verifier.finish_without_client_certificate();

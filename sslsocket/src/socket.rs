@@ -822,7 +822,6 @@ pub(crate) enum HandshakeStart {
     Client {
         config: Arc<rustls::ClientConfig>,
         name: rustls_pki_types::ServerName<'static>,
-        verifier: Option<Arc<PeerVerifier>>,
     },
     Server {
         config: Arc<rustls::ServerConfig>,
@@ -834,11 +833,7 @@ impl HandshakeStart {
     /// Starts the handshake on `session`.
     pub(crate) fn begin(self, session: &mut Session) -> Result<()> {
         match self {
-            HandshakeStart::Client {
-                config,
-                name,
-                verifier,
-            } => session.start_client(config, name, verifier),
+            HandshakeStart::Client { config, name } => session.start_client(config, name),
             HandshakeStart::Server { config, verifier } => session.start_server(config, verifier),
         }
     }
@@ -859,8 +854,13 @@ impl HandshakeSetup<'_> {
     /// can be accepted, so that a resumed session never skips a check a
     /// fresh handshake would have failed.
     fn strict(policy: &VerificationPolicy) -> bool {
-        policy.effective_mode() == PeerVerifyMode::VerifyPeer
-            && policy.ignore == IgnoreRule::Nothing
+        policy.effective_mode() == PeerVerifyMode::VerifyPeer && Self::plain(policy)
+    }
+
+    /// Whether the configuration alone decides verification: nothing is
+    /// ignored and no handler is set.
+    fn plain(policy: &VerificationPolicy) -> bool {
+        policy.ignore == IgnoreRule::Nothing
             && policy.on_ssl_errors.is_none()
             && policy.on_peer_verify_error.is_none()
     }
@@ -887,7 +887,6 @@ impl HandshakeSetup<'_> {
             return Ok(HandshakeStart::Client {
                 config: context.strict_client_config(),
                 name: server_name,
-                verifier: None,
             });
         }
         let options = VerifyOptions::with_shared_roots(context.roots().clone())
@@ -899,22 +898,26 @@ impl HandshakeSetup<'_> {
             options,
             context.anchors().clone(),
         ));
-        let config = context.client_config(verifier.clone())?;
         Ok(HandshakeStart::Client {
-            config,
+            config: context.client_config(verifier)?,
             name: server_name,
-            verifier: Some(verifier),
         })
     }
 
-    /// A server handshake with a per-connection verifier.
+    /// A server handshake: the configuration's shared server configuration
+    /// when the configuration alone decides verification, else one with the
+    /// connection's own verifier.
     pub(crate) fn server(&self) -> Result<HandshakeStart> {
         let context = TlsContext::for_configuration(self.configuration)?;
         let policy = self.policy(SslMode::SslServerMode);
-        // Resumed clients skip certificate checks; that is safe where no
-        // check could have failed the handshake, or none is made.
-        let share = Self::strict(&policy)
-            || policy.effective_mode() == PeerVerifyMode::VerifyNone
+        if Self::plain(&policy) {
+            let (config, verifier) = context.plain_server()?;
+            return Ok(HandshakeStart::Server { config, verifier });
+        }
+        // Resumed clients skip certificate checks; with handlers or ignore
+        // rules that is safe only where no check could have failed the
+        // handshake, or none is made.
+        let share = policy.effective_mode() == PeerVerifyMode::VerifyNone
             || (policy.effective_mode() == PeerVerifyMode::QueryPeer
                 && policy.on_peer_verify_error.is_none());
         let options = VerifyOptions::with_shared_roots(context.roots().clone())

@@ -317,9 +317,11 @@ macro_rules! shared_socket_api {
         self.session.next_negotiated_protocol()
     }
 
-    /// The key exchange group of the session, e.g. `"X25519MLKEM768"` or
-    /// `"X25519"`, once the handshake got that far.
-    pub fn key_exchange_group(&self) -> Option<String> {
+    /// The key-exchange group of the session, e.g.
+    /// [`KeyExchangeGroup::X25519`](crate::KeyExchangeGroup::X25519), once
+    /// the handshake got that far (see
+    /// [`SslConfiguration::set_key_exchange_groups`](crate::SslConfiguration::set_key_exchange_groups)).
+    pub fn key_exchange_group(&self) -> Option<crate::KeyExchangeGroup> {
         self.session.key_exchange_group()
     }
 

@@ -74,6 +74,7 @@ impl SocketError {
             Error::InvalidState { .. } => SocketError::OperationError,
             Error::Io(_) | Error::File { .. } => SocketError::NetworkError,
             Error::NoUsableCipher { .. }
+            | Error::NoUsableKeyExchangeGroup { .. }
             | Error::KeyUnusableForTls { .. }
             | Error::KeyDoesNotMatchCertificate
             | Error::InvalidAlpnProtocol(_)

@@ -1,12 +1,13 @@
 //! From an [`SslConfiguration`] to rustls configurations.
 //!
 //! Everything that depends only on the configuration (the crypto provider
-//! restricted to its ciphers, the protocol versions, the trusted roots in
+//! restricted to its ciphers and key-exchange groups, the protocol versions, the trusted roots in
 //! webpki's form, the local identity, the session stores) is built once per
 //! configuration value and cached process-wide, so sockets made from the
 //! same configuration share session caches (resumption works across them)
-//! and do not re-parse the system roots. Per connection only the verifier
-//! changes, which is cheap.
+//! and do not re-parse the system roots. Sockets whose verification the
+//! configuration alone decides share whole rustls configurations; only the
+//! others get a configuration with a verifier of their own per handshake.
 
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -48,6 +49,10 @@ pub(crate) struct TlsContext {
     /// any error. It is shared, verifier included, because rustls resumes a
     /// session only with the very verifier and credentials that made it.
     strict_client: Arc<ClientConfig>,
+    /// The server configuration (and its verifier) of sockets whose
+    /// verification the configuration alone decides, shared so that a
+    /// handshake does not build one; `None` without a local identity.
+    plain_server: Option<(Arc<ServerConfig>, Arc<PeerVerifier>)>,
 }
 
 impl std::fmt::Debug for TlsContext {
@@ -102,8 +107,19 @@ impl TlsContext {
         if suites.is_empty() {
             return Err(Error::NoUsableCipher { protocol });
         }
+        let tls13_allowed = allowed.contains(&TlsVersion::Tls13);
+        let kx_groups: Vec<_> = configuration
+            .key_exchange_groups()
+            .iter()
+            .filter(|group| tls13_allowed || !group.is_post_quantum())
+            .map(|group| group.rustls_group())
+            .collect();
+        if kx_groups.is_empty() {
+            return Err(Error::NoUsableKeyExchangeGroup { protocol });
+        }
         let provider = Arc::new(CryptoProvider {
             cipher_suites: suites,
+            kx_groups,
             ..rustls::crypto::aws_lc_rs::default_provider()
         });
 
@@ -172,7 +188,7 @@ impl TlsContext {
             },
             key_log: key_log.clone(),
         })?;
-        Ok(TlsContext {
+        let mut context = TlsContext {
             configuration: configuration.clone(),
             provider,
             versions,
@@ -184,7 +200,24 @@ impl TlsContext {
             key_log,
             client_credentials,
             strict_client,
-        })
+            plain_server: None,
+        };
+        if context.identity.is_some() {
+            let verifier = Arc::new(PeerVerifier::new(
+                VerificationPolicy {
+                    side: SslMode::SslServerMode,
+                    mode: configuration.peer_verify_mode(),
+                    ..VerificationPolicy::default()
+                },
+                VerifyOptions::with_shared_roots(context.roots.clone())
+                    .with_purpose(Purpose::ClientAuth)
+                    .with_max_depth(configuration.peer_verify_depth()),
+                context.anchors.clone(),
+            ));
+            let config = context.server_config(verifier.clone(), true)?;
+            context.plain_server = Some((config, verifier));
+        }
+        Ok(context)
     }
 
     /// The trusted roots, shared by every handshake of this configuration.
@@ -226,19 +259,20 @@ impl TlsContext {
         })
     }
 
-    /// A server configuration verifying clients with `verifier`; see
-    /// [`client_config`](Self::client_config) for `share_sessions`.
+    /// The shared server configuration for the configuration's own
+    /// verification policy (no handlers, nothing ignored), with its verifier.
+    pub(crate) fn plain_server(&self) -> Result<(Arc<ServerConfig>, Arc<PeerVerifier>)> {
+        self.plain_server.clone().ok_or_else(no_identity)
+    }
+
+    /// A server configuration verifying clients with `verifier`, sharing
+    /// the configuration's session store and tickets if `share_sessions`.
     pub(crate) fn server_config(
         &self,
         verifier: Arc<PeerVerifier>,
         share_sessions: bool,
     ) -> Result<Arc<ServerConfig>> {
-        let identity = self
-            .identity
-            .clone()
-            .ok_or_else(|| Error::KeyUnusableForTls {
-                reason: "a server needs a local certificate and its private key".into(),
-            })?;
+        let identity = self.identity.clone().ok_or_else(no_identity)?;
         let mut config = ServerConfig::builder_with_provider(self.provider.clone())
             .with_protocol_versions(&self.versions)
             .map_err(Error::Tls)?
@@ -263,6 +297,12 @@ impl TlsContext {
             config.key_log = key_log.clone();
         }
         Ok(Arc::new(config))
+    }
+}
+
+fn no_identity() -> Error {
+    Error::KeyUnusableForTls {
+        reason: "a server needs a local certificate and its private key".into(),
     }
 }
 

@@ -22,8 +22,9 @@ use common::pki::LeafSpec;
 use sslsocket::configuration::SslConfiguration;
 use sslsocket::verify::{PeerVerifyDecision, SslErrorsDecision};
 use sslsocket::{
-    AlertLevel, AlertType, Error, Event, KeyType, PeerVerifyMode, SocketError, SocketState,
-    SslError, SslErrorCode, SslKey, SslMode, SslOption, SslProtocol, SslSocket, Transport,
+    AlertLevel, AlertType, Error, Event, KeyExchangeGroup, KeyType, PeerVerifyMode, SocketError,
+    SocketState, SslError, SslErrorCode, SslKey, SslMode, SslOption, SslProtocol, SslSocket,
+    Transport,
 };
 
 // ---------------------------------------------------------------------------
@@ -132,6 +133,10 @@ struct ClientHello {
     server_name: Option<String>,
     cipher_suites: Vec<u16>,
     alpn: Vec<Vec<u8>>,
+    /// supported_groups, in the client's order.
+    groups: Vec<u16>,
+    /// The groups of the key shares sent.
+    key_shares: Vec<u16>,
 }
 
 /// Parses the first TLS record of a client (a ClientHello).
@@ -166,6 +171,20 @@ fn parse_client_hello(record: &[u8]) -> ClientHello {
                 let name_len = be16(data, 3);
                 hello.server_name =
                     Some(String::from_utf8(data[5..5 + name_len].to_vec()).expect("ASCII SNI"));
+            }
+            10 => {
+                hello.groups = data[2..]
+                    .chunks(2)
+                    .map(|c| u16::from_be_bytes([c[0], c[1]]))
+                    .collect();
+            }
+            51 => {
+                // client_shares: list length, then (group, length, key).
+                let mut p = 2;
+                while p < data.len() {
+                    hello.key_shares.push(be16(data, p) as u16);
+                    p += 4 + be16(data, p + 2);
+                }
             }
             16 => {
                 let mut p = 2;
@@ -1126,6 +1145,154 @@ fn insecure_protocols_are_refused_before_anything_is_sent() {
         assert_eq!(client.error(), Some(SocketError::SslHandshakeFailedError));
         assert_eq!(raw.join().unwrap(), 0, "bytes were sent");
     });
+}
+
+// ---------------------------------------------------------------------------
+// Key-exchange groups
+// ---------------------------------------------------------------------------
+
+#[test]
+fn a_client_offers_its_groups_in_order_and_shares_a_key_for_the_first() {
+    within(GUARD, || {
+        let pki = TestPki::new();
+        let (client_end, mut server_end) = pair();
+        let mut probe = pki.client_socket(client_end);
+        probe
+            .ssl_configuration_mut()
+            .set_key_exchange_group_list("P-384:X25519")
+            .unwrap();
+        probe
+            .start_client_encryption()
+            .expect("the handshake starts");
+        let hello = client_hello_of(&mut probe, &mut server_end);
+        let p384 = KeyExchangeGroup::P384.code();
+        assert_eq!(hello.groups, [p384, KeyExchangeGroup::X25519.code()]);
+        assert_eq!(hello.key_shares, [p384]);
+    });
+}
+
+#[test]
+fn the_negotiated_group_is_reported_on_both_sides() {
+    within(GUARD, || {
+        let pki = TestPki::new();
+        // The client shares a P-256 key, but the server only takes P-384:
+        // it asks for another share (HelloRetryRequest) and gets it.
+        let (client, server, c, s) = cipher_pair(
+            &pki,
+            |client| {
+                client
+                    .ssl_configuration_mut()
+                    .set_key_exchange_groups(vec![KeyExchangeGroup::P256, KeyExchangeGroup::P384]);
+            },
+            |server| {
+                server
+                    .ssl_configuration_mut()
+                    .set_key_exchange_groups(vec![KeyExchangeGroup::P384]);
+            },
+        );
+        c.unwrap();
+        s.unwrap();
+        assert_eq!(client.key_exchange_group(), Some(KeyExchangeGroup::P384));
+        assert_eq!(server.key_exchange_group(), Some(KeyExchangeGroup::P384));
+
+        for protocol in [SslProtocol::TlsV1_2, SslProtocol::TlsV1_3] {
+            let (client, server, c, s) = cipher_pair(
+                &pki,
+                |client| {
+                    client.set_protocol(protocol);
+                    client
+                        .ssl_configuration_mut()
+                        .set_key_exchange_group_list("P-256")
+                        .unwrap();
+                },
+                |_| {},
+            );
+            c.unwrap();
+            s.unwrap();
+            assert_eq!(client.key_exchange_group(), Some(KeyExchangeGroup::P256));
+            assert_eq!(server.key_exchange_group(), Some(KeyExchangeGroup::P256));
+        }
+    });
+}
+
+#[test]
+fn disjoint_groups_fail_the_handshake() {
+    within(GUARD, || {
+        let pki = TestPki::new();
+        let (client, server, c, s) = cipher_pair(
+            &pki,
+            |client| {
+                client
+                    .ssl_configuration_mut()
+                    .set_key_exchange_groups(vec![KeyExchangeGroup::X25519]);
+            },
+            |server| {
+                server
+                    .ssl_configuration_mut()
+                    .set_key_exchange_groups(vec![KeyExchangeGroup::P256]);
+            },
+        );
+        assert!(matches!(c, Err(Error::HandshakeFailed(_))), "client: {c:?}");
+        assert!(matches!(s, Err(Error::HandshakeFailed(_))), "server: {s:?}");
+        assert!(client.key_exchange_group().is_none() && !server.is_encrypted());
+    });
+}
+
+#[test]
+fn post_quantum_groups_alone_cannot_serve_tls12() {
+    within(GUARD, || {
+        let pki = TestPki::new();
+        let (client_end, _server_end) = pair();
+        let mut client = pki.client_socket(client_end);
+        client.set_protocol(SslProtocol::TlsV1_2);
+        client
+            .ssl_configuration_mut()
+            .set_key_exchange_groups(vec![KeyExchangeGroup::X25519MlKem768]);
+        let error = client.start_client_encryption().unwrap_err();
+        assert!(
+            matches!(
+                error,
+                Error::NoUsableKeyExchangeGroup {
+                    protocol: SslProtocol::TlsV1_2
+                }
+            ),
+            "{error:?}"
+        );
+        assert!(error.to_string().contains("TLS 1.3"), "{error}");
+        assert_eq!(client.error(), Some(SocketError::SslInvalidUserDataError));
+    });
+}
+
+#[test]
+fn group_settings_keep_order_drop_repeats_and_reject_unknown_names() {
+    let mut configuration = SslConfiguration::new();
+    assert_eq!(
+        configuration.key_exchange_groups(),
+        KeyExchangeGroup::defaults()
+    );
+    configuration.set_key_exchange_groups(vec![
+        KeyExchangeGroup::P384,
+        KeyExchangeGroup::X25519,
+        KeyExchangeGroup::P384,
+    ]);
+    assert_eq!(
+        configuration.key_exchange_groups(),
+        [KeyExchangeGroup::P384, KeyExchangeGroup::X25519]
+    );
+    let error = configuration
+        .set_key_exchange_group_list("X25519:ffdhe2048")
+        .unwrap_err();
+    assert!(error.to_string().contains("ffdhe2048"), "{error}");
+    assert_eq!(
+        configuration.key_exchange_groups(),
+        [KeyExchangeGroup::P384, KeyExchangeGroup::X25519],
+        "a bad list changes nothing"
+    );
+    configuration.set_key_exchange_groups(Vec::new());
+    assert_eq!(
+        configuration.key_exchange_groups(),
+        KeyExchangeGroup::defaults()
+    );
 }
 
 // ---------------------------------------------------------------------------

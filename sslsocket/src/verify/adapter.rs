@@ -8,7 +8,7 @@
 //! `VerifyNone` included: not trusting a certificate is no reason to accept
 //! a peer that does not hold its key.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -20,20 +20,24 @@ use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use super::policy::{VerificationOutcome, VerificationPolicy};
 use super::webpki_check::signature_algorithms;
 use super::webpki_check::TrustAnchors;
-use super::{chain_errors, host_name_error, VerifyOptions};
+use super::{chain_errors, host_name_error, passes_cleanly, VerifyOptions};
 use crate::certificate::SslCertificate;
 use crate::error::{SslError, SslErrorCode};
 use crate::ssl::PeerVerifyMode;
 
-/// A per-connection verifier: the client uses it as its
+/// A verifier applying one policy: the client uses it as its
 /// `ServerCertVerifier`, the server as its `ClientCertVerifier`.
+///
+/// It keeps no per-connection state, so one verifier can serve every
+/// connection whose policy it applies (which rustls needs to resume their
+/// sessions): each verification publishes its outcome to the thread the
+/// handshake runs on, see [`take_published_outcome`].
 #[derive(Debug)]
 pub(crate) struct PeerVerifier {
     policy: VerificationPolicy,
     options: VerifyOptions,
     anchors: Arc<TrustAnchors>,
     algorithms: WebPkiSupportedAlgorithms,
-    outcome: Mutex<Option<VerificationOutcome>>,
 }
 
 impl PeerVerifier {
@@ -50,36 +54,17 @@ impl PeerVerifier {
             options,
             anchors,
             algorithms: signature_algorithms(),
-            outcome: Mutex::new(None),
         }
-    }
-
-    /// Keeps `outcome` as this verifier's, and publishes it to the thread
-    /// the handshake runs on (see [`take_published_outcome`]).
-    fn store(&self, outcome: VerificationOutcome) {
-        PUBLISHED.with(|published| *published.borrow_mut() = Some(outcome.clone()));
-        *self.outcome.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
-    }
-
-    /// What happened to the peer's certificate, once the handshake got that far.
-    pub(crate) fn outcome(&self) -> Option<VerificationOutcome> {
-        self.outcome
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
     }
 
     /// For a server whose handshake completed without a client certificate:
-    /// records `NoPeerCertificate` where the mode requires a certificate and
+    /// publishes `NoPeerCertificate` where the mode requires a certificate and
     /// says whether the connection may go on. Must be called before any
     /// application data is exchanged.
     pub(crate) fn finish_without_client_certificate(&self) -> Result<(), rustls::Error> {
-        if self.outcome().is_some() {
-            return Ok(());
-        }
         let outcome = self.policy.decide_missing_client_certificate();
         let accepted = outcome.accepted;
-        self.store(outcome);
+        publish(outcome);
         if accepted {
             Ok(())
         } else {
@@ -94,62 +79,86 @@ impl PeerVerifier {
         now: UnixTime,
         handshake_name: Option<String>,
     ) -> Result<(), rustls::Error> {
-        let chain: Result<Vec<SslCertificate>, _> = std::iter::once(end_entity)
-            .chain(intermediates)
-            .map(|der| SslCertificate::from_der(der.as_ref()))
-            .collect();
-        let outcome = match chain {
-            Ok(chain) => {
-                let errors = self.errors(&chain, now, handshake_name);
-                VerificationOutcome {
-                    peer_chain: chain,
-                    ..self.policy.decide(errors)
-                }
-            }
-            Err(e) => self
-                .policy
-                .decide(vec![SslError::new(SslErrorCode::UnspecifiedError)
-                    .with_detail(format!(
-                        "the peer sent a certificate that cannot be read: {e}"
-                    ))]),
+        let mut options = self.options.clone();
+        if let (None, Some(name)) = (options.peer_name(), handshake_name) {
+            options = options.with_peer_name(name);
+        }
+        if options.time_override().is_none() {
+            options = options.with_time(system_time(now));
+        }
+        let check_path = self.policy.effective_mode() != PeerVerifyMode::VerifyNone;
+        // The common case costs what webpki costs; certificates are parsed
+        // into `SslCertificate`s only to explain a failure.
+        let outcome = if passes_cleanly(
+            end_entity,
+            intermediates,
+            &self.anchors,
+            &options,
+            check_path,
+        ) {
+            self.policy.decide(Vec::new())
+        } else {
+            self.explain(end_entity, intermediates, &options, check_path)
         };
         let verdict = if outcome.accepted {
             Ok(())
         } else {
             Err(rejection(&outcome))
         };
-        self.store(outcome);
+        publish(outcome);
         verdict
     }
 
-    fn errors(
+    /// Qt's error list for a chain that did not pass cleanly, decided by
+    /// the policy, with the chain kept for showing.
+    fn explain(
         &self,
-        chain: &[SslCertificate],
-        now: UnixTime,
-        handshake_name: Option<String>,
-    ) -> Vec<SslError> {
-        let mut options = self.options.clone();
-        if let (None, Some(name)) = (options.peer_name(), handshake_name) {
-            options = options.with_peer_name(name);
-        }
-        if self.policy.effective_mode() == PeerVerifyMode::VerifyNone {
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        options: &VerifyOptions,
+        check_path: bool,
+    ) -> VerificationOutcome {
+        let chain: Result<Vec<SslCertificate>, _> = std::iter::once(end_entity)
+            .chain(intermediates)
+            .map(|der| SslCertificate::from_der(der.as_ref()))
+            .collect();
+        let chain = match chain {
+            Ok(chain) => chain,
+            Err(e) => {
+                return self
+                    .policy
+                    .decide(vec![SslError::new(SslErrorCode::UnspecifiedError)
+                        .with_detail(format!(
+                            "the peer sent a certificate that cannot be read: {e}"
+                        ))])
+            }
+        };
+        let errors = if check_path {
+            chain_errors(&chain, &self.anchors, options)
+        } else {
             // Qt collects no chain errors here, but still reports a wrong name.
-            return host_name_error(chain, options.peer_name(), false)
+            host_name_error(&chain, options.peer_name(), false)
                 .into_iter()
-                .collect();
+                .collect()
+        };
+        VerificationOutcome {
+            peer_chain: chain,
+            ..self.policy.decide(errors)
         }
-        if options.time_override().is_none() {
-            options = options.with_time(system_time(now));
-        }
-        chain_errors(chain, &self.anchors, &options)
     }
+}
+
+/// Makes `outcome` the one [`take_published_outcome`] returns next on this
+/// thread.
+fn publish(outcome: VerificationOutcome) {
+    PUBLISHED.with(|published| *published.borrow_mut() = Some(outcome));
 }
 
 thread_local! {
     /// The outcome of the last verification that ran on this thread. A
-    /// verifier shared by many connections (so that rustls may resume their
-    /// sessions) cannot tell them apart, but a verification always runs
-    /// inside the caller's `process_new_packets`, on the caller's thread.
+    /// verifier shared by many connections cannot tell them apart, but a
+    /// verification always runs inside the caller's `process_new_packets`,
+    /// on the caller's thread, which takes the outcome right after.
     static PUBLISHED: std::cell::RefCell<Option<VerificationOutcome>> = const { std::cell::RefCell::new(None) };
 }
 
@@ -392,11 +401,21 @@ mod tests {
         Arc::new(builder.with_single_cert(chain, key).unwrap())
     }
 
-    /// Runs the handshake to completion or to the first error.
+    /// What each side's verifier published during a handshake.
+    #[derive(Debug, Default)]
+    struct Published {
+        client: Option<VerificationOutcome>,
+        server: Option<VerificationOutcome>,
+    }
+
+    /// Runs the handshake to completion or to the first error, taking each
+    /// side's published outcome right after its `process_new_packets`, as a
+    /// session does.
     fn handshake(
         client: &mut ClientConnection,
         server: &mut ServerConnection,
-    ) -> Result<(), Failed> {
+    ) -> (Result<(), Failed>, Published) {
+        let mut published = Published::default();
         let mut wire = Vec::new();
         for _ in 0..20 {
             wire.clear();
@@ -405,7 +424,13 @@ mod tests {
             }
             if !wire.is_empty() {
                 server.read_tls(&mut wire.as_slice()).unwrap();
-                server.process_new_packets().map_err(|_| Failed::Server)?;
+                let processed = server.process_new_packets();
+                if let Some(outcome) = take_published_outcome() {
+                    published.server = Some(outcome);
+                }
+                if processed.is_err() {
+                    return (Err(Failed::Server), published);
+                }
             }
             wire.clear();
             while server.wants_write() {
@@ -413,10 +438,16 @@ mod tests {
             }
             if !wire.is_empty() {
                 client.read_tls(&mut wire.as_slice()).unwrap();
-                client.process_new_packets().map_err(|_| Failed::Client)?;
+                let processed = client.process_new_packets();
+                if let Some(outcome) = take_published_outcome() {
+                    published.client = Some(outcome);
+                }
+                if processed.is_err() {
+                    return (Err(Failed::Client), published);
+                }
             }
             if !client.is_handshaking() && !server.is_handshaking() {
-                return Ok(());
+                return (Ok(()), published);
             }
         }
         panic!("the handshake made no progress");
@@ -461,7 +492,8 @@ mod tests {
         )
         .unwrap();
         let mut server = ServerConnection::new(server_config(None, server, intermediates)).unwrap();
-        (handshake(&mut client, &mut server), verifier.outcome())
+        let (result, published) = handshake(&mut client, &mut server);
+        (result, published.client)
     }
 
     fn codes(outcome: &VerificationOutcome) -> Vec<SslErrorCode> {
@@ -652,12 +684,21 @@ mod tests {
         )
         .unwrap();
         let mut server = ServerConnection::new(server_config(None, &p.server, &[])).unwrap();
-        assert_eq!(handshake(&mut client, &mut server), Ok(()));
+        let (result, published) = handshake(&mut client, &mut server);
+        assert_eq!(result, Ok(()));
         assert_eq!(
             client.protocol_version(),
             Some(rustls::ProtocolVersion::TLSv1_2)
         );
-        assert!(verifier.outcome().unwrap().accepted);
+        assert!(published.client.unwrap().accepted);
+    }
+
+    /// What a server verifying clients saw.
+    struct Served {
+        result: Result<(), Failed>,
+        verifier: Arc<PeerVerifier>,
+        server: ServerConnection,
+        outcome: Option<VerificationOutcome>,
     }
 
     /// A server verifying clients with `policy`; the client sends `identity` if any.
@@ -665,7 +706,7 @@ mod tests {
         policy: VerificationPolicy,
         roots: Vec<SslCertificate>,
         identity: Option<&Identity>,
-    ) -> (Result<(), Failed>, Arc<PeerVerifier>, ServerConnection) {
+    ) -> Served {
         let p = pki();
         let options = VerifyOptions::new(roots).with_purpose(Purpose::ClientAuth);
         let server_verifier = verifier(policy, options);
@@ -681,7 +722,13 @@ mod tests {
         let mut server =
             ServerConnection::new(server_config(Some(server_verifier.clone()), &p.server, &[]))
                 .unwrap();
-        (handshake(&mut client, &mut server), server_verifier, server)
+        let (result, published) = handshake(&mut client, &mut server);
+        Served {
+            result,
+            verifier: server_verifier,
+            server,
+            outcome: published.server,
+        }
     }
 
     #[test]
@@ -689,86 +736,136 @@ mod tests {
         let p = pki();
         let roots = vec![p.root.certificate()];
 
-        let (result, verifier, server) = serve(
+        let served = serve(
             server_policy(PeerVerifyMode::VerifyPeer),
             roots.clone(),
             Some(&p.client),
         );
-        assert_eq!(result, Ok(()));
-        assert!(verifier.outcome().unwrap().errors.is_empty());
-        assert!(server.peer_certificates().is_some());
+        assert_eq!(served.result, Ok(()));
+        assert!(served.outcome.unwrap().errors.is_empty());
+        assert!(served.server.peer_certificates().is_some());
 
         let outsider = Identity::new("Other Root").leaf(&LeafSpec {
             common_name: "outsider",
             client_auth_only: true,
             ..LeafSpec::default()
         });
-        let (result, verifier, _) = serve(
+        let served = serve(
             server_policy(PeerVerifyMode::VerifyPeer),
             roots.clone(),
             Some(&outsider),
         );
-        assert_eq!(result, Err(Failed::Server));
-        assert!(!verifier.outcome().unwrap().errors.is_empty());
+        assert_eq!(served.result, Err(Failed::Server));
+        assert!(!served.outcome.unwrap().errors.is_empty());
 
-        let (result, verifier, server) = serve(
+        let served = serve(
             server_policy(PeerVerifyMode::AutoVerifyPeer),
             roots.clone(),
             Some(&outsider),
         );
-        assert_eq!(result, Ok(()), "AutoVerifyPeer means QueryPeer on a server");
-        assert!(!verifier.outcome().unwrap().errors.is_empty());
-        assert!(server.peer_certificates().is_some());
+        assert_eq!(
+            served.result,
+            Ok(()),
+            "AutoVerifyPeer means QueryPeer on a server"
+        );
+        assert!(!served.outcome.unwrap().errors.is_empty());
+        assert!(served.server.peer_certificates().is_some());
 
-        let (result, verifier, server) = serve(
+        let served = serve(
             server_policy(PeerVerifyMode::VerifyNone),
             roots,
             Some(&p.client),
         );
-        assert_eq!(result, Ok(()));
+        assert_eq!(served.result, Ok(()));
         assert!(
-            server.peer_certificates().is_none(),
+            served.server.peer_certificates().is_none(),
             "VerifyNone asks for no certificate"
         );
-        assert!(verifier.outcome().is_none());
+        assert!(served.outcome.is_none());
+    }
+
+    /// Calls `finish_without_client_certificate` and takes what it published.
+    fn finish_without_certificate(
+        verifier: &PeerVerifier,
+    ) -> (Result<(), rustls::Error>, VerificationOutcome) {
+        let result = verifier.finish_without_client_certificate();
+        (
+            result,
+            take_published_outcome().expect("an outcome is published"),
+        )
     }
 
     #[test]
     fn a_missing_client_certificate_is_decided_like_any_error() {
         let roots = vec![pki().root.certificate()];
-        let (result, verifier, server) = serve(
+        let served = serve(
             server_policy(PeerVerifyMode::VerifyPeer),
             roots.clone(),
             None,
         );
         assert_eq!(
-            result,
+            served.result,
             Err(Failed::Server),
             "nothing can accept the missing certificate: rustls refuses it with an alert"
         );
-        assert!(server.peer_certificates().is_none());
+        assert!(served.server.peer_certificates().is_none());
+        let (result, outcome) = finish_without_certificate(&served.verifier);
         assert!(matches!(
-            verifier.finish_without_client_certificate(),
+            result,
             Err(rustls::Error::NoCertificatesPresented)
         ));
-        assert_eq!(codes(&verifier.outcome().unwrap()), [NoPeerCertificate]);
+        assert_eq!(codes(&outcome), [NoPeerCertificate]);
 
         // With a handler that could ignore it, rustls completes and the
         // socket decides before any data flows.
         let mut handled = server_policy(PeerVerifyMode::VerifyPeer);
         handled.on_ssl_errors = Some(Arc::new(|_: &[SslError]| SslErrorsDecision::NoChange));
-        let (result, verifier, _) = serve(handled, roots.clone(), None);
-        assert_eq!(result, Ok(()));
-        assert!(verifier.finish_without_client_certificate().is_err());
-        assert_eq!(codes(&verifier.outcome().unwrap()), [NoPeerCertificate]);
+        let served = serve(handled, roots.clone(), None);
+        assert_eq!(served.result, Ok(()));
+        let (result, outcome) = finish_without_certificate(&served.verifier);
+        assert!(result.is_err());
+        assert_eq!(codes(&outcome), [NoPeerCertificate]);
 
         let mut tolerant = server_policy(PeerVerifyMode::VerifyPeer);
         tolerant.ignore = IgnoreRule::Listed(vec![SslError::new(NoPeerCertificate)]);
-        let (_, verifier, _) = serve(tolerant, roots.clone(), None);
-        assert!(verifier.finish_without_client_certificate().is_ok());
+        let served = serve(tolerant, roots.clone(), None);
+        assert!(finish_without_certificate(&served.verifier).0.is_ok());
 
-        let (_, verifier, _) = serve(server_policy(PeerVerifyMode::QueryPeer), roots, None);
-        assert!(verifier.finish_without_client_certificate().is_ok());
-        assert!(verifier.outcome().unwrap().errors.is_empty());
+        let served = serve(server_policy(PeerVerifyMode::QueryPeer), roots, None);
+        let (result, outcome) = finish_without_certificate(&served.verifier);
+        assert!(result.is_ok());
+        assert!(outcome.errors.is_empty());
+    }
+
+    #[test]
+    fn one_verifier_serves_many_connections_each_with_its_own_outcome() {
+        let p = pki();
+        let options = VerifyOptions::new(vec![p.root.certificate()]);
+        let shared = verifier(client_policy(PeerVerifyMode::QueryPeer), options);
+        let config = client_config(shared, None, false);
+        let impostor = Identity::new("Impostor Root").leaf(&LeafSpec {
+            common_name: "server.test",
+            dns: &["server.test"],
+            ..LeafSpec::default()
+        });
+        for (server, expected) in [
+            (&p.server, Vec::new()),
+            (
+                &impostor,
+                vec![
+                    UnableToGetLocalIssuerCertificate,
+                    UnableToVerifyFirstCertificate,
+                ],
+            ),
+            (&p.server, Vec::new()),
+        ] {
+            let mut client =
+                ClientConnection::new(config.clone(), ServerName::try_from("server.test").unwrap())
+                    .unwrap();
+            let mut server = ServerConnection::new(server_config(None, server, &[])).unwrap();
+            let (result, published) = handshake(&mut client, &mut server);
+            assert_eq!(result, Ok(()), "QueryPeer goes on");
+            assert_eq!(codes(&published.client.unwrap()), expected);
+        }
     }
 }

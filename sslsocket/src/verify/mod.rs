@@ -23,6 +23,8 @@ mod webpki_check;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use rustls_pki_types::CertificateDer;
+
 use crate::certificate::{ExtensionValue, SslCertificate};
 use crate::configuration::SslConfiguration;
 use crate::error::{SslError, SslErrorCode};
@@ -127,6 +129,12 @@ impl VerifyOptions {
         self.time.unwrap_or_else(SystemTime::now)
     }
 
+    /// Whether a verified path of `length` certificates is within the
+    /// depth limit.
+    pub(crate) fn allows_depth(&self, length: usize) -> bool {
+        self.max_depth == 0 || length <= self.max_depth as usize
+    }
+
     /// The time set with [`with_time`](Self::with_time), if any.
     pub(crate) fn time_override(&self) -> Option<SystemTime> {
         self.time
@@ -153,13 +161,26 @@ pub(crate) fn chain_errors(
         ];
     };
     let time = options.time();
-    let verdict = webpki_check::check_chain(chain, anchors, options.purpose(), time);
+    let leaf_der = CertificateDer::from(leaf.to_der());
+    let intermediates: Vec<CertificateDer<'_>> = chain[1..]
+        .iter()
+        .map(|c| CertificateDer::from(c.to_der()))
+        .collect();
+    let verdict = webpki_check::end_entity(&leaf_der).and_then(|end_entity| {
+        webpki_check::check_chain(
+            &end_entity,
+            &intermediates,
+            anchors,
+            options.purpose(),
+            time,
+        )
+    });
     let anchor_constrained = verdict
         .as_ref()
         .is_ok_and(|path| path.anchor_name_constrained);
     let host_error = host_name_error(chain, options.peer_name(), anchor_constrained);
     let depth_ok = match &verdict {
-        Ok(path) => options.max_depth() == 0 || path.length <= options.max_depth() as usize,
+        Ok(path) => options.allows_depth(path.length),
         Err(_) => true,
     };
     match (&verdict, depth_ok) {
@@ -185,6 +206,46 @@ pub(crate) fn chain_errors(
         );
     }
     errors
+}
+
+/// Whether the chain (`leaf`, then untrusted `intermediates`) passes with
+/// no error at all: webpki accepts the path within the depth limit, its root
+/// allows the purpose, and webpki finds the leaf valid for the peer name (if
+/// any). `check_path: false` skips the path (for `VerifyNone`, where only
+/// the name counts).
+///
+/// This is what every handshake runs; it reads the certificates only as
+/// webpki does. A chain that fails it gets Qt's error list from
+/// [`chain_errors`], which parses them fully. Where webpki accepts a name,
+/// Qt's rules accept it too (see `hostname`), so passing here means that
+/// list would be empty.
+pub(crate) fn passes_cleanly(
+    leaf: &CertificateDer<'_>,
+    intermediates: &[CertificateDer<'_>],
+    anchors: &TrustAnchors,
+    options: &VerifyOptions,
+    check_path: bool,
+) -> bool {
+    let Ok(end_entity) = webpki_check::end_entity(leaf) else {
+        return false;
+    };
+    if check_path {
+        let verdict = webpki_check::check_chain(
+            &end_entity,
+            intermediates,
+            anchors,
+            options.purpose(),
+            options.time(),
+        );
+        if !verdict.is_ok_and(|path| options.allows_depth(path.length)) {
+            return false;
+        }
+    }
+    options.peer_name().is_none_or(|name| {
+        PeerName::parse(name)
+            .and_then(|name| name.server_name())
+            .is_some_and(|name| end_entity.verify_is_valid_for_subject_name(&name).is_ok())
+    })
 }
 
 /// `HostNameMismatch` on the leaf of `chain` if it is not valid for `name`

@@ -137,8 +137,9 @@ pub struct VerificationOutcome {
     pub accepted: bool,
     /// Whether a `peer_verify_error` handler aborted the handshake.
     pub aborted_by_handler: bool,
-    /// The certificates the peer sent, leaf first, also when they were
-    /// rejected (rustls keeps them only for accepted handshakes).
+    /// The certificates the peer sent, leaf first, when they had errors
+    /// (empty for a chain without any: rustls keeps the certificates of an
+    /// accepted handshake, a rejected one's are only here).
     pub peer_chain: Vec<crate::certificate::SslCertificate>,
 }
 

@@ -129,23 +129,20 @@ pub(crate) fn unix_time(time: SystemTime) -> UnixTime {
     UnixTime::since_unix_epoch(time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO))
 }
 
-/// Runs webpki's path building for `chain` (leaf first). Names are not
-/// checked here.
+/// Reads the leaf the way webpki does.
+pub(crate) fn end_entity<'a>(leaf: &'a CertificateDer<'a>) -> Result<EndEntityCert<'a>, Rejection> {
+    EndEntityCert::try_from(leaf).map_err(Rejection::Unreadable)
+}
+
+/// Runs webpki's path building for `leaf` with the untrusted
+/// `intermediates` (in any order). Names are not checked here.
 pub(crate) fn check_chain(
-    chain: &[SslCertificate],
+    leaf: &EndEntityCert<'_>,
+    intermediates: &[CertificateDer<'_>],
     anchors: &TrustAnchors,
     purpose: Purpose,
     time: SystemTime,
 ) -> Result<AcceptedPath, Rejection> {
-    let (leaf, intermediates) = chain
-        .split_first()
-        .ok_or(Rejection::Webpki(webpki::Error::BadDer))?;
-    let leaf_der = CertificateDer::from(leaf.to_der());
-    let leaf = EndEntityCert::try_from(&leaf_der).map_err(Rejection::Unreadable)?;
-    let intermediates: Vec<CertificateDer<'_>> = intermediates
-        .iter()
-        .map(|c| CertificateDer::from(c.to_der()))
-        .collect();
     let usage = match purpose {
         Purpose::ServerAuth => KeyUsage::server_auth(),
         Purpose::ClientAuth => KeyUsage::client_auth(),
@@ -154,7 +151,7 @@ pub(crate) fn check_chain(
         .verify_for_usage(
             signature_algorithms().all,
             &anchors.anchors,
-            &intermediates,
+            intermediates,
             unix_time(time),
             usage,
             None,
