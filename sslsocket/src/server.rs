@@ -9,6 +9,10 @@
 //! [`start_server_encryption`](SslSocket::start_server_encryption) when the
 //! protocol says so.
 //!
+//! The server waits for new connections and finished handshakes with the
+//! operating system's readiness API (epoll, kqueue, IOCP, through `mio`),
+//! so neither is noticed late.
+//!
 //! Handshakes run on a short-lived thread each, so a client that connects
 //! and then says nothing (or speaks something other than TLS) delays nobody:
 //! it is dropped when its [handshake timeout](SslServer::set_handshake_timeout)
@@ -100,11 +104,6 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 /// default: Qt's `QTcpServer` default.
 pub const DEFAULT_MAX_PENDING_CONNECTIONS: usize = 30;
 
-/// How often the listener is polled while [`SslServer::accept`] waits.
-/// Finished handshakes wake the wait at once; only new TCP connections are
-/// noticed at this pace.
-const POLL_INTERVAL: Duration = Duration::from_millis(1);
-
 /// How long [`Incoming`] waits after an error before trying again, so that
 /// a lasting failure (no file descriptors left) does not spin.
 const ERROR_BACKOFF: Duration = Duration::from_millis(100);
@@ -189,7 +188,7 @@ pub struct SslServer {
     ignore: IgnoreRule,
     on_ssl_errors: Option<SslErrorsHook>,
     on_peer_verify_error: Option<PeerVerifyErrorHook>,
-    listener: Option<TcpListener>,
+    listener: Option<Listening>,
     sender: mpsc::Sender<Message>,
     receiver: mpsc::Receiver<Message>,
     /// Handshakes running, by id: a clone of each stream, so that `close`
@@ -266,8 +265,7 @@ impl SslServer {
         for candidate in &candidates {
             match TcpListener::bind(candidate) {
                 Ok(listener) => {
-                    listener.set_nonblocking(true)?;
-                    self.listener = Some(listener);
+                    self.listener = Some(Listening::new(listener)?);
                     return Ok(());
                 }
                 Err(e) => last = e,
@@ -288,7 +286,7 @@ impl SslServer {
     /// The address the server listens on, with the port actually bound
     /// (`serverAddress`/`serverPort`); `None` when not listening.
     pub fn local_address(&self) -> Option<SocketAddr> {
-        self.listener.as_ref()?.local_addr().ok()
+        self.listener.as_ref()?.listener.local_addr().ok()
     }
 
     /// Stops listening (`close`): handshakes still running are cut off and
@@ -343,10 +341,10 @@ impl SslServer {
                 }
                 continue;
             }
-            let nap = match deadline {
-                None => POLL_INTERVAL,
+            let left = match deadline {
+                None => None,
                 Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => left.min(POLL_INTERVAL),
+                    Some(left) if !left.is_zero() => Some(left),
                     _ => {
                         return Err(Error::Timeout {
                             operation: "waiting for a new connection",
@@ -354,11 +352,10 @@ impl SslServer {
                     }
                 },
             };
-            // Sleeps until the next poll of the listener, or until a
-            // handshake thread reports. The server holds a sender, so the
-            // channel never disconnects.
-            if let Ok(message) = self.receiver.recv_timeout(nap) {
-                self.handle(message);
+            // The listener said WouldBlock (or there is no room): sleep until
+            // a client connects or a handshake thread reports.
+            if let Some(listening) = &mut self.listener {
+                listening.wait(left)?;
             }
         }
     }
@@ -448,7 +445,7 @@ impl SslServer {
     /// room for it: in plain mode it goes to the ready queue, in encrypted
     /// mode to a handshake thread. Returns whether one was taken.
     fn take_connection(&mut self) -> Result<bool> {
-        let Some(listener) = &self.listener else {
+        let Some(listening) = &self.listener else {
             return Err(Error::InvalidState {
                 operation: "accept a connection",
                 reason: "the server is not listening; call listen first".into(),
@@ -457,8 +454,8 @@ impl SslServer {
         if self.handshaking.len() + self.ready.len() >= self.max_pending {
             return Ok(false);
         }
-        let (stream, peer) = match listener.accept() {
-            Ok(accepted) => accepted,
+        let (stream, peer) = match listening.listener.accept() {
+            Ok((stream, peer)) => (TcpStream::from(stream), peer),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
             // The client gave up before we took it, or a signal arrived:
             // nothing for the program to see.
@@ -500,6 +497,7 @@ impl SslServer {
         let socket = self.prepare(stream, peer);
         let timeout = self.handshake_timeout;
         let sender = self.sender.clone();
+        let waker = self.listener.as_ref().map(|l| l.waker.clone());
         let spawned = std::thread::Builder::new()
             .name("sslsocket-handshake".into())
             .spawn(move || {
@@ -513,6 +511,9 @@ impl SslServer {
                     })
                 });
                 let _ = sender.send(Message::Done { id, peer, result });
+                if let Some(waker) = waker {
+                    let _ = waker.wake();
+                }
             });
         match spawned {
             Ok(_) => {
@@ -529,6 +530,46 @@ impl SslServer {
 impl Drop for SslServer {
     fn drop(&mut self) {
         self.close();
+    }
+}
+
+/// The listening socket, registered for readiness together with a waker
+/// that handshake threads use when they report.
+struct Listening {
+    listener: mio::net::TcpListener,
+    poll: mio::Poll,
+    events: mio::Events,
+    waker: Arc<mio::Waker>,
+}
+
+impl Listening {
+    const LISTENER: mio::Token = mio::Token(0);
+    const WAKER: mio::Token = mio::Token(1);
+
+    fn new(listener: TcpListener) -> io::Result<Listening> {
+        listener.set_nonblocking(true)?;
+        let mut listener = mio::net::TcpListener::from_std(listener);
+        let poll = mio::Poll::new()?;
+        poll.registry()
+            .register(&mut listener, Self::LISTENER, mio::Interest::READABLE)?;
+        let waker = Arc::new(mio::Waker::new(poll.registry(), Self::WAKER)?);
+        Ok(Listening {
+            listener,
+            poll,
+            events: mio::Events::with_capacity(4),
+            waker,
+        })
+    }
+
+    /// Sleeps until a client connects, a handshake thread reports, or
+    /// `timeout` passes. Readiness is edge-triggered: callers wait only
+    /// after `accept` said WouldBlock (or when there is no room to take a
+    /// client, in which case a finished handshake wakes them).
+    fn wait(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        match self.poll.poll(&mut self.events, timeout) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(()),
+            other => other,
+        }
     }
 }
 
