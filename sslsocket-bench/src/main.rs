@@ -15,6 +15,7 @@ mod net;
 mod peers;
 mod pki;
 mod report;
+mod scen_c10k;
 mod scen_mem;
 mod scen_net;
 
@@ -43,11 +44,16 @@ enum Scenario {
     PingPong,
     /// Memory per idle established connection end.
     IdleMemory,
+    /// 10,000 concurrent echoing connections to a tokio server in a child process.
+    C10k,
     /// Every scenario, in this order.
     All,
     /// Internal: one idle-memory measurement in a fresh process.
     #[value(hide = true)]
     IdleChild,
+    /// Internal: the server of one c10k measurement, in a fresh process.
+    #[value(hide = true)]
+    C10kServer,
 }
 
 /// Benchmarks sslsocket against raw rustls, tokio-rustls and OpenSSL.
@@ -75,7 +81,7 @@ struct Cli {
     /// Only these peers (comma-separated), e.g. for profiling one of them.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
-    /// idle-child: the peer to measure.
+    /// idle-child, c10k-server: the peer to measure.
     #[arg(long, hide = true)]
     peer: Option<String>,
     /// idle-child: how many pairs.
@@ -117,6 +123,10 @@ fn main() {
         );
         return;
     }
+    if cli.scenario == Scenario::C10kServer {
+        scen_c10k::c10k_server(cli.peer.as_deref().expect("--peer"));
+        return;
+    }
     let rounds = cli.rounds.unwrap_or(if cli.quick { 3 } else { 5 }).max(1);
     let ctx = Ctx {
         quick: cli.quick,
@@ -133,6 +143,7 @@ fn main() {
             Scenario::ConnectLoopback,
             Scenario::PingPong,
             Scenario::IdleMemory,
+            Scenario::C10k,
         ],
         ref one => std::slice::from_ref(one),
     };
@@ -146,7 +157,8 @@ fn main() {
             Scenario::ConnectLoopback => scen_net::connect_loopback(&ctx),
             Scenario::PingPong => scen_net::ping_pong(&ctx),
             Scenario::IdleMemory => scen_mem::idle_memory(&ctx),
-            Scenario::All | Scenario::IdleChild => unreachable!(),
+            Scenario::C10k => scen_c10k::c10k(&ctx),
+            Scenario::All | Scenario::IdleChild | Scenario::C10kServer => unreachable!(),
         };
         if !cli.json {
             print!("{}", report::table(&collector, rounds));

@@ -175,9 +175,15 @@ fn rustls_versions(suite: Suite) -> &'static [&'static rustls::SupportedProtocol
 
 /// A rustls client trusting the identity's root.
 pub fn rustls_client(pki: &Pki, spec: Spec) -> Arc<ClientConfig> {
+    rustls_client_trusting(&spec.identity(pki).root_der, spec)
+}
+
+/// A rustls client trusting only `root_der` (DER): for a server in another
+/// process, which made its own PKI.
+pub fn rustls_client_trusting(root_der: &[u8], spec: Spec) -> Arc<ClientConfig> {
     let mut roots = RootCertStore::empty();
     roots
-        .add(CertificateDer::from(spec.identity(pki).root_der.clone()))
+        .add(CertificateDer::from(root_der.to_vec()))
         .expect("root accepted");
     let mut config = ClientConfig::builder_with_provider(rustls_provider(spec.suite))
         .with_protocol_versions(rustls_versions(spec.suite))
