@@ -181,7 +181,7 @@ pub struct Server {
 }
 
 enum ServerKind {
-    Sslsocket(TcpListener, SslConfiguration),
+    Sslsocket(TcpListener, Box<SslConfiguration>),
     SslServer(Box<sslsocket::SslServer>),
     Rustls(TcpListener, Arc<ServerConfig>),
     Openssl(TcpListener, SslContext),
@@ -192,7 +192,9 @@ impl Server {
     pub fn listen(peer: &str, pki: &Pki, spec: Spec) -> Server {
         let listener = || TcpListener::bind("127.0.0.1:0").expect("bind");
         let kind = match peer {
-            "sslsocket" => ServerKind::Sslsocket(listener(), peers::sslsocket_server(pki, spec)),
+            "sslsocket" => {
+                ServerKind::Sslsocket(listener(), Box::new(peers::sslsocket_server(pki, spec)))
+            }
             "sslsocket+SslServer" => {
                 let mut server = sslsocket::SslServer::new(peers::sslsocket_server(pki, spec))
                     .expect("SslServer");
@@ -223,7 +225,7 @@ impl Server {
             ServerKind::Sslsocket(listener, configuration) => {
                 let mut socket = SslSocket::from_stream_with_configuration(
                     accept(listener),
-                    configuration.clone(),
+                    (**configuration).clone(),
                 );
                 socket.start_server_encryption().expect("server starts");
                 socket
@@ -327,7 +329,7 @@ impl AConn {
 #[derive(Clone)]
 pub enum AClient {
     /// `sslsocket::tokio::SslSocket::connect_to_host_encrypted`.
-    Ssl(SslConfiguration),
+    Ssl(Box<SslConfiguration>),
     /// `tokio_rustls::TlsConnector`.
     Rustls(tokio_rustls::TlsConnector),
 }
@@ -336,7 +338,7 @@ impl AClient {
     /// The client of `peer`.
     pub fn new(peer: &str, pki: &Pki, spec: Spec) -> AClient {
         match peer {
-            "sslsocket-tokio" => AClient::Ssl(peers::sslsocket_client(pki, spec)),
+            "sslsocket-tokio" => AClient::Ssl(Box::new(peers::sslsocket_client(pki, spec))),
             "tokio-rustls" => AClient::Rustls(peers::rustls_client(pki, spec).into()),
             other => panic!("no tokio peer {other}"),
         }
@@ -347,7 +349,7 @@ impl AClient {
         match self {
             AClient::Ssl(configuration) => {
                 let mut socket = sslsocket::tokio::SslSocket::new();
-                socket.set_ssl_configuration(configuration.clone());
+                socket.set_ssl_configuration((**configuration).clone());
                 socket.connect_to_host_encrypted("127.0.0.1", address.port());
                 socket
                     .wait_for_encrypted(Some(WAIT))

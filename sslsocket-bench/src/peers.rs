@@ -3,10 +3,9 @@
 //! its connections, as a real program would.
 //!
 //! Key exchange: system OpenSSL 3.0 has no ML-KEM, so every peer uses
-//! X25519. rustls peers get a provider restricted to X25519. sslsocket has
-//! no key-exchange setting; its default provider lists X25519 first (the
-//! workspace does not enable rustls' `prefer-post-quantum`), which the
-//! handshake scenario checks with `SslSocket::key_exchange_group()`.
+//! X25519: rustls peers get a provider restricted to X25519, sslsocket
+//! `set_key_exchange_groups([X25519])`; the handshake scenario reports the
+//! group each negotiated.
 
 use std::sync::Arc;
 
@@ -18,7 +17,10 @@ use rustls::client::Resumption;
 use rustls::crypto::{aws_lc_rs, CryptoProvider};
 use rustls::{ClientConfig, RootCertStore, ServerConfig, SupportedCipherSuite};
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use sslsocket::{KeyType, PeerVerifyMode, SslCertificate, SslConfiguration, SslKey, SslProtocol};
+use sslsocket::{
+    KeyExchangeGroup, KeyType, PeerVerifyMode, SslCertificate, SslConfiguration, SslKey,
+    SslProtocol,
+};
 
 use crate::pki::{Identity, Pki, SERVER_NAME};
 
@@ -119,6 +121,7 @@ fn sslsocket_common(spec: Spec) -> SslConfiguration {
     configuration
         .set_cipher_list(spec.suite.openssl_name())
         .expect("sslsocket knows the cipher");
+    configuration.set_key_exchange_groups(vec![KeyExchangeGroup::X25519]);
     configuration
 }
 

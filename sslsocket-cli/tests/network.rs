@@ -477,7 +477,6 @@ fn connect_usage_and_input_errors_exit_2() {
             &["connect", "localhost:1", "--groups", "X25519:ffdhe2048"],
             "ffdhe2048",
         ),
-
         (&["connect", "localhost:1", "--timeout", "soon"], "seconds"),
         (&["connect", "localhost:1", "--cert", "c.pem"], "--key"),
         (
