@@ -48,6 +48,8 @@ struct Tls {
     /// What verification found, as published by the verifier during
     /// `process_new_packets`.
     outcome: Option<VerificationOutcome>,
+    /// Whether this side's close_notify was queued.
+    close_notify_sent: bool,
     /// The handshake completed and the peer was accepted.
     encrypted: bool,
     /// Decrypted bytes waiting in rustls' buffer.
@@ -195,6 +197,7 @@ impl Session {
             connection,
             verifier,
             outcome: None,
+            close_notify_sent: false,
             encrypted: false,
             plaintext_pending: 0,
             queued_before_handshake: 0,
@@ -426,11 +429,27 @@ impl Session {
     /// Sends close_notify (TLS); the caller then writes it out.
     pub(crate) fn send_close_notify(&mut self) {
         if let Some(tls) = &mut self.tls {
+            tls.close_notify_sent = true;
             tls.connection.send_close_notify();
             self.events.push(Event::AlertSent {
                 level: AlertLevel::Warning,
                 kind: AlertType::CloseNotify,
             });
+        }
+    }
+
+    /// Queues close_notify in answer to the peer's, when the peer closed an
+    /// encrypted session cleanly and this side has not sent one: TLS (RFC
+    /// 8446, 6.1) has each side send close_notify before closing its write
+    /// side. Returns whether one was queued.
+    pub(crate) fn answer_close_notify(&mut self) -> bool {
+        let clean = self.peer_closed && !self.truncated && !self.failed;
+        match &self.tls {
+            Some(tls) if clean && tls.encrypted && !tls.close_notify_sent => {
+                self.send_close_notify();
+                true
+            }
+            _ => false,
         }
     }
 

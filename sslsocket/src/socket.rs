@@ -647,7 +647,7 @@ impl<S: Transport> SslSocket<S> {
         });
         match closed {
             Ok(()) | Err(Error::RemoteHostClosed) => {
-                self.close_transport();
+                self.end_connection();
                 Ok(())
             }
             Err(e) => Err(e),
@@ -689,6 +689,33 @@ impl<S: Transport> SslSocket<S> {
         self.disconnect_from_host();
     }
 
+    /// Closes a connection that is over (the peer closed it, or it
+    /// failed), answering a clean close with close_notify first.
+    fn end_connection(&mut self) {
+        if self.session.answer_close_notify() {
+            self.send_last_records();
+        }
+        self.close_transport();
+    }
+
+    /// One bounded attempt to send the records rustls queued last (an alert,
+    /// a close_notify) on a connection that is ending: the peer may have
+    /// stopped reading, so this must not wait long.
+    fn send_last_records(&mut self) {
+        let Some(stream) = self.stream.as_mut() else {
+            return;
+        };
+        if self.transport_timeouts.1 != Some(Some(LAST_RECORDS_WAIT)) {
+            let _ = stream.set_write_timeout(Some(LAST_RECORDS_WAIT));
+            self.transport_timeouts.1 = Some(Some(LAST_RECORDS_WAIT));
+        }
+        while self.session.wants_write() {
+            if !matches!(self.session.write_to(stream), Ok(n) if n > 0) {
+                break;
+            }
+        }
+    }
+
     fn close_transport(&mut self) {
         if let Some(stream) = &mut self.stream {
             let _ = stream.shutdown();
@@ -716,7 +743,7 @@ impl<S: Transport> SslSocket<S> {
             // As in Qt, a connection that failed or was closed by the peer
             // is over: the socket becomes unconnected. A timeout is not fatal.
             if ends_connection(&e) {
-                self.close_transport();
+                self.end_connection();
             }
             self.record(e)
         })
@@ -790,13 +817,7 @@ impl<S: Transport> SslSocket<S> {
                 Err(Error::Io(e)) if is_closed(&e) => return Err(Error::RemoteHostClosed),
                 Err(e) => {
                     // Let the peer hear why: rustls queued an alert.
-                    let stream = self.stream.as_mut().expect("checked above");
-                    let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
-                    while self.session.wants_write() {
-                        if !matches!(self.session.write_to(stream), Ok(n) if n > 0) {
-                            break;
-                        }
-                    }
+                    self.send_last_records();
                     return Err(e);
                 }
             }
@@ -933,6 +954,9 @@ impl HandshakeSetup<'_> {
     }
 }
 
+/// How long the last records of an ending connection may take to go out.
+const LAST_RECORDS_WAIT: Duration = Duration::from_secs(1);
+
 /// Whether `error` ends the connection (the socket becomes unconnected);
 /// a timeout, for one, does not.
 pub(crate) fn ends_connection(error: &Error) -> bool {
@@ -993,6 +1017,9 @@ impl<S: Transport> Read for SslSocket<S> {
                 ));
             }
             if self.session.peer_closed() {
+                // The close may have come with the last data; either way the
+                // connection is over, as when a wait runs into it.
+                self.end_connection();
                 return Ok(0);
             }
             match self.wait_for_ready_read(self.read_timeout) {

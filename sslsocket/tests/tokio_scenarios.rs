@@ -33,6 +33,7 @@ macro_rules! on_both_front_ends {
 
 on_both_front_ends!(
     handshake_and_data_both_ways,
+    a_clean_close_is_answered_with_close_notify,
     early_writes_go_out_after_the_handshake,
     starttls,
     host_name_mismatch_fails_the_handshake,

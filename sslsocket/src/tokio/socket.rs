@@ -404,6 +404,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     /// Shuts the transport's writing side down (one attempt, with `cx` or
     /// without a waker) and makes the socket unconnected. The transport is
     /// kept (see [`into_inner`](Self::into_inner)); it closes when dropped.
+    /// Closes a connection that is over (the peer closed it, or it
+    /// failed), answering a clean close with close_notify first.
+    fn end_connection(&mut self, cx: Option<&mut Context<'_>>) {
+        let mut own = Context::from_waker(Waker::noop());
+        let cx = cx.unwrap_or(&mut own);
+        if self.session.answer_close_notify() {
+            self.send_last_records(cx);
+        }
+        self.close_transport(Some(cx));
+    }
+
+    /// One attempt, without waiting, to send the records rustls queued last
+    /// (an alert, a close_notify) on a connection that is ending.
+    fn send_last_records(&mut self, cx: &mut Context<'_>) {
+        let Some(stream) = self.stream.as_mut() else {
+            return;
+        };
+        let mut io = SyncIo { stream, cx };
+        while self.session.wants_write() {
+            if !matches!(self.session.write_to(&mut io), Ok(n) if n > 0) {
+                break;
+            }
+        }
+        let _ = io.flush();
+    }
+
     fn close_transport(&mut self, cx: Option<&mut Context<'_>>) {
         if let Some(stream) = &mut self.stream {
             let mut own = Context::from_waker(Waker::noop());
@@ -543,7 +569,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
             .await;
         match closed {
             Ok(()) | Err(Error::RemoteHostClosed) => {
-                self.close_transport(None);
+                self.end_connection(None);
                 Ok(())
             }
             Err(e) => Err(e),
@@ -689,7 +715,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         let result = ready!(self.poll_drive_inner(cx, direction, operation, &mut done));
         Poll::Ready(result.map_err(|e| {
             if ends_connection(&e) {
-                self.close_transport(Some(cx));
+                self.end_connection(Some(cx));
             }
             self.record(e)
         }))
@@ -793,19 +819,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
                     return Poll::Ready(Err(Error::RemoteHostClosed))
                 }
                 Err(e) => {
-                    // Let the peer hear why: rustls queued an alert. One
-                    // attempt, without waiting.
-                    let stream = self.stream.as_mut().expect("checked above");
-                    let mut io = SyncIo {
-                        stream,
-                        cx: &mut *cx,
-                    };
-                    while self.session.wants_write() {
-                        if !matches!(self.session.write_to(&mut io), Ok(n) if n > 0) {
-                            break;
-                        }
-                    }
-                    let _ = io.flush();
+                    // Let the peer hear why: rustls queued an alert.
+                    self.send_last_records(cx);
                     return Poll::Ready(Err(e));
                 }
             }
@@ -916,10 +931,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for SslSocket<S> {
                 )));
             }
             if this.session.peer_closed() {
-                if this.state == SocketState::ClosingState {
-                    // Both sides have closed.
-                    this.close_transport(Some(cx));
-                }
+                // The close may have come with the last data; either way the
+                // connection is over, as when a wait runs into it.
+                this.end_connection(Some(cx));
                 return Poll::Ready(Ok(()));
             }
             if this.state == SocketState::UnconnectedState

@@ -692,6 +692,65 @@ pub fn handshake_and_data_both_ways<F: Flavor>() {
     });
 }
 
+/// A peer that closes with close_notify gets one back before the
+/// connection ends (RFC 8446, 6.1): a rustls client that keeps reading after
+/// its close_notify sees a clean end of stream, not a truncation.
+pub fn a_clean_close_is_answered_with_close_notify<F: Flavor>() {
+    within(GUARD, || {
+        let pki = TestPki::new();
+        let (listener, port) = listen();
+        let root = pki.root.certificate();
+        let (server_milestones, client_end) = serve_and_connect::<F, _, _>(
+            listener,
+            pki.server_configuration(),
+            |server| {
+                server_handshake(server).expect("server handshake");
+                let rest = server.read_to_end().expect("a clean end of stream");
+                assert!(rest.is_empty());
+                assert_eq!(server.state(), SocketState::UnconnectedState);
+                milestones(&events(server))
+            },
+            move || {
+                let mut roots = rustls::RootCertStore::empty();
+                roots
+                    .add(root.to_der().to_vec().into())
+                    .expect("the root is usable");
+                let config = rustls::ClientConfig::builder()
+                    .with_root_certificates(roots)
+                    .with_no_client_auth();
+                let name = "localhost".try_into().expect("a DNS name");
+                let mut connection =
+                    rustls::ClientConnection::new(Arc::new(config), name).expect("a client");
+                let mut tcp = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).expect("connect");
+                tcp.set_read_timeout(Some(WAIT)).expect("read timeout");
+                while connection.is_handshaking() {
+                    connection.complete_io(&mut tcp).expect("client handshake");
+                }
+                connection.send_close_notify();
+                connection
+                    .complete_io(&mut tcp)
+                    .expect("close_notify goes out");
+                // The write side stays open: only the server's close_notify
+                // makes this a clean end of stream.
+                let mut rest = Vec::new();
+                rustls::Stream::new(&mut connection, &mut tcp).read_to_end(&mut rest)
+            },
+        );
+        let read = client_end.expect("the server's close_notify ends the stream cleanly");
+        assert_eq!(read, 0);
+        let received = server_milestones
+            .iter()
+            .position(|e| *e == close_notify_received());
+        let sent = server_milestones
+            .iter()
+            .position(|e| *e == close_notify_sent());
+        assert!(
+            matches!((received, sent), (Some(r), Some(s)) if r < s),
+            "{server_milestones:?}"
+        );
+    });
+}
+
 /// Data written before the connection and handshake is queued and sent
 /// encrypted once the handshake completes.
 pub fn early_writes_go_out_after_the_handshake<F: Flavor>() {
