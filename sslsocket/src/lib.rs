@@ -225,6 +225,7 @@ mod tls_context;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 pub mod verify;
+mod worker_pool;
 
 pub use certificate::{
     CertificateExtension, DigestAlgorithm, ExtensionValue, PatternSyntax, SslCertificate,

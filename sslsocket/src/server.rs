@@ -13,7 +13,8 @@
 //! operating system's readiness API (epoll, kqueue, IOCP, through `mio`),
 //! so neither is noticed late.
 //!
-//! Handshakes run on a short-lived thread each, so a client that connects
+//! Handshakes run on threads of their own (kept for a while for the next
+//! clients), each handshake on one, so a client that connects
 //! and then says nothing (or speaks something other than TLS) delays nobody:
 //! it is dropped when its [handshake timeout](SslServer::set_handshake_timeout)
 //! (5 s by default, as in Qt) runs out, while the clients behind it are
@@ -96,6 +97,7 @@ use crate::error::{Error, Result, SslError};
 use crate::socket::SslSocket;
 use crate::tls_context::TlsContext;
 use crate::verify::{IgnoreRule, PeerVerifyDecision, SslErrorsDecision};
+use crate::worker_pool::WorkerPool;
 
 /// How long a handshake may take by default: Qt's `QSslServer` default.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -198,6 +200,8 @@ pub struct SslServer {
     /// Encrypted sockets not yet taken (`nextPendingConnection`).
     ready: VecDeque<SslSocket<TcpStream>>,
     events: VecDeque<ServerEvent>,
+    /// The threads handshakes run on.
+    workers: WorkerPool,
 }
 
 impl std::fmt::Debug for SslServer {
@@ -238,6 +242,7 @@ impl SslServer {
             next_id: 0,
             ready: VecDeque::new(),
             events: VecDeque::new(),
+            workers: WorkerPool::new("sslsocket-handshake"),
         })
     }
 
@@ -498,25 +503,23 @@ impl SslServer {
         let timeout = self.handshake_timeout;
         let sender = self.sender.clone();
         let waker = self.listener.as_ref().map(|l| l.waker.clone());
-        let spawned = std::thread::Builder::new()
-            .name("sslsocket-handshake".into())
-            .spawn(move || {
-                let result = catch_unwind(AssertUnwindSafe(|| {
-                    handshake(socket, timeout, peer, &sender)
-                }))
-                .unwrap_or_else(|_| {
-                    Err(Error::InvalidState {
-                        operation: "complete the handshake",
-                        reason: "a verification handler panicked".into(),
-                    })
-                });
-                let _ = sender.send(Message::Done { id, peer, result });
-                if let Some(waker) = waker {
-                    let _ = waker.wake();
-                }
+        let started = self.workers.run(Box::new(move || {
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                handshake(socket, timeout, peer, &sender)
+            }))
+            .unwrap_or_else(|_| {
+                Err(Error::InvalidState {
+                    operation: "complete the handshake",
+                    reason: "a verification handler panicked".into(),
+                })
             });
-        match spawned {
-            Ok(_) => {
+            let _ = sender.send(Message::Done { id, peer, result });
+            if let Some(waker) = waker {
+                let _ = waker.wake();
+            }
+        }));
+        match started {
+            Ok(()) => {
                 self.handshaking.insert(id, handle);
             }
             Err(error) => self.record(ServerEvent::HandshakeFailed {
