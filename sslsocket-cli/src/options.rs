@@ -117,7 +117,7 @@ pub struct TlsArgs {
     /// (see `sslsocket ciphers`), e.g. TLS_AES_256_GCM_SHA384:ECDHE-ECDSA-AES256-GCM-SHA384.
     #[arg(long, value_name = "LIST")]
     pub ciphers: Option<String>,
-    /// The key-exchange groups to allow, colon separated, most preferred
+    /// The key-exchange groups to allow, colon (or comma) separated, most preferred
     /// first, by OpenSSL name: X25519, P-256, P-384, X25519MLKEM768,
     /// SecP256r1MLKEM768, MLKEM768, MLKEM1024 (default: X25519, P-256,
     /// P-384, X25519MLKEM768).

@@ -476,7 +476,8 @@ impl SslServer {
             }
             Err(e) => return Err(Error::Io(e)),
         };
-        // Some systems pass the listener's non-blocking flag on.
+        // Accepted sockets come non-blocking (from mio); the handshake and
+        // the socket handed out block.
         if let Err(error) = stream.set_nonblocking(false) {
             self.record(ServerEvent::HandshakeFailed {
                 peer,

@@ -586,17 +586,16 @@ impl Session {
         let Some(tls) = &self.tls else {
             return Vec::new();
         };
-        match tls.connection.peer_certificates() {
-            Some(certificates) => certificates
-                .iter()
-                .filter_map(|der| SslCertificate::from_der(der.as_ref()).ok())
-                .collect(),
-            None => tls
-                .outcome
-                .as_ref()
-                .map(|o| o.peer_chain.clone())
-                .unwrap_or_default(),
-        }
+        let presented = match tls.connection.peer_certificates() {
+            Some(certificates) => certificates,
+            None => tls.outcome.as_ref().map_or(&[][..], |o| &o.peer_chain),
+        };
+        // Every one was read when verified; one that cannot be shown as an
+        // `SslCertificate` is left out rather than failing the accessor.
+        presented
+            .iter()
+            .filter_map(|der| SslCertificate::from_der(der.as_ref()).ok())
+            .collect()
     }
 
     pub(crate) fn next_negotiated_protocol(&self) -> Option<Vec<u8>> {

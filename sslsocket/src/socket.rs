@@ -709,7 +709,8 @@ impl<S: Transport> SslSocket<S> {
             let _ = stream.set_write_timeout(Some(LAST_RECORDS_WAIT));
             self.transport_timeouts.1 = Some(Some(LAST_RECORDS_WAIT));
         }
-        while self.session.wants_write() {
+        let deadline = Instant::now() + LAST_RECORDS_WAIT;
+        while self.session.wants_write() && Instant::now() < deadline {
             if !matches!(self.session.write_to(stream), Ok(n) if n > 0) {
                 break;
             }

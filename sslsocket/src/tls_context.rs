@@ -51,8 +51,8 @@ pub(crate) struct TlsContext {
     strict_client: Arc<ClientConfig>,
     /// The server configuration (and its verifier) of sockets whose
     /// verification the configuration alone decides, shared so that a
-    /// handshake does not build one; `None` without a local identity.
-    plain_server: Option<(Arc<ServerConfig>, Arc<PeerVerifier>)>,
+    /// handshake does not build one; made by the first server handshake.
+    plain_server: OnceLock<(Arc<ServerConfig>, Arc<PeerVerifier>)>,
 }
 
 impl std::fmt::Debug for TlsContext {
@@ -188,7 +188,7 @@ impl TlsContext {
             },
             key_log: key_log.clone(),
         })?;
-        let mut context = TlsContext {
+        Ok(TlsContext {
             configuration: configuration.clone(),
             provider,
             versions,
@@ -200,24 +200,8 @@ impl TlsContext {
             key_log,
             client_credentials,
             strict_client,
-            plain_server: None,
-        };
-        if context.identity.is_some() {
-            let verifier = Arc::new(PeerVerifier::new(
-                VerificationPolicy {
-                    side: SslMode::SslServerMode,
-                    mode: configuration.peer_verify_mode(),
-                    ..VerificationPolicy::default()
-                },
-                VerifyOptions::with_shared_roots(context.roots.clone())
-                    .with_purpose(Purpose::ClientAuth)
-                    .with_max_depth(configuration.peer_verify_depth()),
-                context.anchors.clone(),
-            ));
-            let config = context.server_config(verifier.clone(), true)?;
-            context.plain_server = Some((config, verifier));
-        }
-        Ok(context)
+            plain_server: OnceLock::new(),
+        })
     }
 
     /// The trusted roots, shared by every handshake of this configuration.
@@ -262,7 +246,23 @@ impl TlsContext {
     /// The shared server configuration for the configuration's own
     /// verification policy (no handlers, nothing ignored), with its verifier.
     pub(crate) fn plain_server(&self) -> Result<(Arc<ServerConfig>, Arc<PeerVerifier>)> {
-        self.plain_server.clone().ok_or_else(no_identity)
+        if let Some(built) = self.plain_server.get() {
+            return Ok(built.clone());
+        }
+        let verifier = Arc::new(PeerVerifier::new(
+            VerificationPolicy {
+                side: SslMode::SslServerMode,
+                mode: self.configuration.peer_verify_mode(),
+                ..VerificationPolicy::default()
+            },
+            VerifyOptions::with_shared_roots(self.roots.clone())
+                .with_purpose(Purpose::ClientAuth)
+                .with_max_depth(self.configuration.peer_verify_depth()),
+            self.anchors.clone(),
+        ));
+        let config = self.server_config(verifier.clone(), true)?;
+        // Two first handshakes may race; the one stored is shared from then on.
+        Ok(self.plain_server.get_or_init(|| (config, verifier)).clone())
     }
 
     /// A server configuration verifying clients with `verifier`, sharing
@@ -272,7 +272,12 @@ impl TlsContext {
         verifier: Arc<PeerVerifier>,
         share_sessions: bool,
     ) -> Result<Arc<ServerConfig>> {
-        let identity = self.identity.clone().ok_or_else(no_identity)?;
+        let identity = self
+            .identity
+            .clone()
+            .ok_or_else(|| Error::KeyUnusableForTls {
+                reason: "a server needs a local certificate and its private key".into(),
+            })?;
         let mut config = ServerConfig::builder_with_provider(self.provider.clone())
             .with_protocol_versions(&self.versions)
             .map_err(Error::Tls)?
@@ -297,12 +302,6 @@ impl TlsContext {
             config.key_log = key_log.clone();
         }
         Ok(Arc::new(config))
-    }
-}
-
-fn no_identity() -> Error {
-    Error::KeyUnusableForTls {
-        reason: "a server needs a local certificate and its private key".into(),
     }
 }
 

@@ -14,8 +14,9 @@ const IDLE_LIFETIME: Duration = Duration::from_secs(10);
 
 /// A pool that grows by one thread whenever a job finds no idle worker, and
 /// shrinks as workers stay idle for [`IDLE_LIFETIME`]. Every job starts at
-/// once: none waits behind another, however long that one takes.
-#[derive(Debug, Clone)]
+/// once: none waits behind another, however long that one takes. Dropping
+/// the pool lets idle workers end at once; busy ones end after their job.
+#[derive(Debug)]
 pub(crate) struct WorkerPool {
     shared: Arc<Shared>,
     name: &'static str,
@@ -34,6 +35,8 @@ struct State {
     idle: usize,
     /// Wake-ups sent to idle workers and not yet taken by one.
     promised: usize,
+    /// The pool was dropped: workers end once no job is left.
+    closing: bool,
 }
 
 impl std::fmt::Debug for State {
@@ -42,6 +45,7 @@ impl std::fmt::Debug for State {
             .field("jobs", &self.jobs.len())
             .field("idle", &self.idle)
             .field("promised", &self.promised)
+            .field("closing", &self.closing)
             .finish()
     }
 }
@@ -79,6 +83,13 @@ impl WorkerPool {
     }
 }
 
+impl Drop for WorkerPool {
+    fn drop(&mut self) {
+        self.shared.lock().closing = true;
+        self.shared.wake.notify_all();
+    }
+}
+
 impl Shared {
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -94,6 +105,9 @@ impl Shared {
                 job();
                 state = self.lock();
                 continue;
+            }
+            if state.closing {
+                return;
             }
             state.idle += 1;
             let (woken, wait) = self
@@ -141,6 +155,30 @@ mod tests {
             }
         }
         assert_eq!(threads.len(), 1);
+    }
+
+    #[test]
+    fn idle_workers_end_when_the_pool_is_dropped() {
+        let pool = WorkerPool::new("test-worker");
+        let shared = pool.shared.clone();
+        let (done, finished) = mpsc::channel();
+        pool.run(Box::new(move || {
+            let _ = done.send(());
+        }))
+        .unwrap();
+        finished.recv_timeout(Duration::from_secs(10)).unwrap();
+        while shared.lock().idle == 0 {
+            std::thread::yield_now();
+        }
+        drop(pool);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while Arc::strong_count(&shared) > 1 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the idle worker did not end"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
     }
 
     #[test]

@@ -398,30 +398,30 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         self.connecting = None;
         self.early_writes.clear();
         self.session.discard();
-        self.close_transport(None);
+        self.close_transport();
     }
 
-    /// Shuts the transport's writing side down (one attempt, with `cx` or
-    /// without a waker) and makes the socket unconnected. The transport is
-    /// kept (see [`into_inner`](Self::into_inner)); it closes when dropped.
     /// Closes a connection that is over (the peer closed it, or it
     /// failed), answering a clean close with close_notify first.
-    fn end_connection(&mut self, cx: Option<&mut Context<'_>>) {
-        let mut own = Context::from_waker(Waker::noop());
-        let cx = cx.unwrap_or(&mut own);
+    fn end_connection(&mut self) {
         if self.session.answer_close_notify() {
-            self.send_last_records(cx);
+            self.send_last_records();
         }
-        self.close_transport(Some(cx));
+        self.close_transport();
     }
 
-    /// One attempt, without waiting, to send the records rustls queued last
-    /// (an alert, a close_notify) on a connection that is ending.
-    fn send_last_records(&mut self, cx: &mut Context<'_>) {
+    /// One attempt, without waiting (and without a waker, so a reading task
+    /// never takes a writer's place), to send the records rustls queued
+    /// last (an alert, a close_notify) on a connection that is ending.
+    fn send_last_records(&mut self) {
         let Some(stream) = self.stream.as_mut() else {
             return;
         };
-        let mut io = SyncIo { stream, cx };
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut io = SyncIo {
+            stream,
+            cx: &mut cx,
+        };
         while self.session.wants_write() {
             if !matches!(self.session.write_to(&mut io), Ok(n) if n > 0) {
                 break;
@@ -430,11 +430,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         let _ = io.flush();
     }
 
-    fn close_transport(&mut self, cx: Option<&mut Context<'_>>) {
+    /// Shuts the transport's writing side down (one attempt, without a
+    /// waker) and makes the socket unconnected. The transport is kept (see
+    /// [`into_inner`](Self::into_inner)); it closes when dropped.
+    fn close_transport(&mut self) {
         if let Some(stream) = &mut self.stream {
-            let mut own = Context::from_waker(Waker::noop());
-            let cx = cx.unwrap_or(&mut own);
-            let _ = Pin::new(stream).poll_shutdown(cx);
+            let mut cx = Context::from_waker(Waker::noop());
+            let _ = Pin::new(stream).poll_shutdown(&mut cx);
         }
         if self.state != SocketState::UnconnectedState {
             self.set_state(SocketState::UnconnectedState);
@@ -569,7 +571,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
             .await;
         match closed {
             Ok(()) | Err(Error::RemoteHostClosed) => {
-                self.end_connection(None);
+                self.end_connection();
                 Ok(())
             }
             Err(e) => Err(e),
@@ -636,7 +638,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
             self.record(Error::Timeout {
                 operation: "sending the last data",
             });
-            self.close_transport(None);
+            self.close_transport();
         }
     }
 
@@ -715,7 +717,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         let result = ready!(self.poll_drive_inner(cx, direction, operation, &mut done));
         Poll::Ready(result.map_err(|e| {
             if ends_connection(&e) {
-                self.end_connection(Some(cx));
+                self.end_connection();
             }
             self.record(e)
         }))
@@ -820,7 +822,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
                 }
                 Err(e) => {
                     // Let the peer hear why: rustls queued an alert.
-                    self.send_last_records(cx);
+                    self.send_last_records();
                     return Poll::Ready(Err(e));
                 }
             }
@@ -885,7 +887,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
             let _ = ready!(Pin::new(stream).poll_shutdown(cx));
         }
         if full || self.session.peer_closed() || self.stream.is_none() {
-            self.close_transport(None);
+            self.close_transport();
         }
         Poll::Ready(())
     }
@@ -904,8 +906,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for SslSocket<S> {
     /// Reads decrypted data; `Ok(())` with nothing read at the end of the
     /// stream. A pending connection and handshake are completed first; after
-    /// that only the reading side of the transport is used, so the socket
-    /// can be split. As for the blocking socket, an end of stream without
+    /// that only the reading side of the transport is waited on, so the
+    /// socket can be split (at the end of the stream one close_notify is
+    /// written, without waiting). As for the blocking socket, an end of stream without
     /// close_notify after the handshake is an `UnexpectedEof` error, and the
     /// end of the stream makes the socket unconnected (Qt has no half-open
     /// state: nothing can be written after the peer closed).
@@ -933,7 +936,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for SslSocket<S> {
             if this.session.peer_closed() {
                 // The close may have come with the last data; either way the
                 // connection is over, as when a wait runs into it.
-                this.end_connection(Some(cx));
+                this.end_connection();
                 return Poll::Ready(Ok(()));
             }
             if this.state == SocketState::UnconnectedState

@@ -1,5 +1,5 @@
-//! The rustls side of verification: one verifier per connection that turns
-//! the peer's certificates into Qt's error list and applies the
+//! The rustls side of verification: a verifier per policy that turns the
+//! peer's certificates into Qt's error list and applies the
 //! [`VerificationPolicy`] inside the handshake.
 //!
 //! Every rustls verifier type of the crate lives here, so that a rustls
@@ -89,16 +89,23 @@ impl PeerVerifier {
         let check_path = self.policy.effective_mode() != PeerVerifyMode::VerifyNone;
         // The common case costs what webpki costs; certificates are parsed
         // into `SslCertificate`s only to explain a failure.
-        let outcome = if passes_cleanly(
+        let errors = if passes_cleanly(
             end_entity,
             intermediates,
             &self.anchors,
             &options,
             check_path,
         ) {
-            self.policy.decide(Vec::new())
+            Vec::new()
         } else {
             self.explain(end_entity, intermediates, &options, check_path)
+        };
+        let outcome = VerificationOutcome {
+            peer_chain: std::iter::once(end_entity)
+                .chain(intermediates)
+                .map(|der| der.clone().into_owned())
+                .collect(),
+            ..self.policy.decide(errors)
         };
         let verdict = if outcome.accepted {
             Ok(())
@@ -109,41 +116,29 @@ impl PeerVerifier {
         verdict
     }
 
-    /// Qt's error list for a chain that did not pass cleanly, decided by
-    /// the policy, with the chain kept for showing.
+    /// Qt's error list for a chain that did not pass cleanly.
     fn explain(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         options: &VerifyOptions,
         check_path: bool,
-    ) -> VerificationOutcome {
+    ) -> Vec<SslError> {
         let chain: Result<Vec<SslCertificate>, _> = std::iter::once(end_entity)
             .chain(intermediates)
             .map(|der| SslCertificate::from_der(der.as_ref()))
             .collect();
-        let chain = match chain {
-            Ok(chain) => chain,
-            Err(e) => {
-                return self
-                    .policy
-                    .decide(vec![SslError::new(SslErrorCode::UnspecifiedError)
-                        .with_detail(format!(
-                            "the peer sent a certificate that cannot be read: {e}"
-                        ))])
-            }
-        };
-        let errors = if check_path {
-            chain_errors(&chain, &self.anchors, options)
-        } else {
+        match chain {
+            Err(e) => vec![
+                SslError::new(SslErrorCode::UnspecifiedError).with_detail(format!(
+                    "the peer sent a certificate that cannot be read: {e}"
+                )),
+            ],
+            Ok(chain) if check_path => chain_errors(&chain, &self.anchors, options),
             // Qt collects no chain errors here, but still reports a wrong name.
-            host_name_error(&chain, options.peer_name(), false)
+            Ok(chain) => host_name_error(&chain, options.peer_name(), false)
                 .into_iter()
-                .collect()
-        };
-        VerificationOutcome {
-            peer_chain: chain,
-            ..self.policy.decide(errors)
+                .collect(),
         }
     }
 }
@@ -691,6 +686,40 @@ mod tests {
             Some(rustls::ProtocolVersion::TLSv1_2)
         );
         assert!(published.client.unwrap().accepted);
+    }
+
+    #[test]
+    fn an_unreadable_extra_certificate_is_an_error_even_off_the_path() {
+        let p = pki();
+        let (mut chain, key) = chain_and_key(&p.server, &[]);
+        chain.push(CertificateDer::from(vec![0x30, 0x03, 0x02, 0x01, 0x00]));
+        let server_config = ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap();
+        let options = VerifyOptions::new(vec![p.root.certificate()]).with_peer_name("server.test");
+        let verifier = verifier(client_policy(PeerVerifyMode::VerifyPeer), options);
+        let mut client = ClientConnection::new(
+            client_config(verifier, None, false),
+            ServerName::try_from("server.test").unwrap(),
+        )
+        .unwrap();
+        let mut server = ServerConnection::new(Arc::new(server_config)).unwrap();
+        let (result, published) = handshake(&mut client, &mut server);
+        assert_eq!(result, Err(Failed::Client));
+        let outcome = published.client.unwrap();
+        assert_eq!(codes(&outcome), [UnspecifiedError]);
+        assert!(
+            outcome.errors[0]
+                .detail()
+                .unwrap_or_default()
+                .contains("cannot be read"),
+            "{:?}",
+            outcome.errors
+        );
+        assert_eq!(outcome.peer_chain.len(), 2, "the chain is kept as sent");
     }
 
     /// What a server verifying clients saw.

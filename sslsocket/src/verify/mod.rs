@@ -149,7 +149,7 @@ pub fn verify_chain(chain: &[SslCertificate], options: &VerifyOptions) -> Vec<Ss
 }
 
 /// [`verify_chain`] with the roots already in webpki's form, as the
-/// per-connection verifiers hold them.
+/// handshake verifiers hold them.
 pub(crate) fn chain_errors(
     chain: &[SslCertificate],
     anchors: &TrustAnchors,
@@ -217,8 +217,9 @@ pub(crate) fn chain_errors(
 /// This is what every handshake runs; it reads the certificates only as
 /// webpki does. A chain that fails it gets Qt's error list from
 /// [`chain_errors`], which parses them fully. Where webpki accepts a name,
-/// Qt's rules accept it too (see `hostname`), so passing here means that
-/// list would be empty.
+/// Qt's rules accept it too (see `hostname`). A certificate that webpki
+/// reads but this crate's parser does not (none is known) would pass here
+/// where [`chain_errors`] reports it.
 pub(crate) fn passes_cleanly(
     leaf: &CertificateDer<'_>,
     intermediates: &[CertificateDer<'_>],
@@ -229,6 +230,11 @@ pub(crate) fn passes_cleanly(
     let Ok(end_entity) = webpki_check::end_entity(leaf) else {
         return false;
     };
+    // webpki reads an intermediate only when it tries it on a path; one that
+    // cannot be read at all is an error to explain, as it was sent.
+    if !intermediates.iter().all(webpki_check::readable) {
+        return false;
+    }
     if check_path {
         let verdict = webpki_check::check_chain(
             &end_entity,

@@ -137,10 +137,10 @@ pub struct VerificationOutcome {
     pub accepted: bool,
     /// Whether a `peer_verify_error` handler aborted the handshake.
     pub aborted_by_handler: bool,
-    /// The certificates the peer sent, leaf first, when they had errors
-    /// (empty for a chain without any: rustls keeps the certificates of an
-    /// accepted handshake, a rejected one's are only here).
-    pub peer_chain: Vec<crate::certificate::SslCertificate>,
+    /// The certificates the peer sent, leaf first, as sent: rustls keeps
+    /// those of a completed handshake only, and a handshake can fail after
+    /// verification.
+    pub(crate) peer_chain: Vec<rustls_pki_types::CertificateDer<'static>>,
 }
 
 impl VerificationPolicy {

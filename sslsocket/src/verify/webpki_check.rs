@@ -134,6 +134,11 @@ pub(crate) fn end_entity<'a>(leaf: &'a CertificateDer<'a>) -> Result<EndEntityCe
     EndEntityCert::try_from(leaf).map_err(Rejection::Unreadable)
 }
 
+/// Whether `certificate` can be read as an X.509 certificate at all.
+pub(crate) fn readable(certificate: &CertificateDer<'_>) -> bool {
+    EndEntityCert::try_from(certificate).is_ok()
+}
+
 /// Runs webpki's path building for `leaf` with the untrusted
 /// `intermediates` (in any order). Names are not checked here.
 pub(crate) fn check_chain(
