@@ -176,6 +176,9 @@ pub fn run(args: ConnectArgs) -> Outcome {
     if let Some(name) = &args.peer_name {
         configuration.set_peer_verify_name(Some(name.clone()));
     }
+    if !problems.any() {
+        problems.check("TLS settings", configuration.check_usable());
+    }
     let (Some((host, port)), Some(timeout), false) = (target, timeout, problems.any()) else {
         return Outcome::InputError;
     };

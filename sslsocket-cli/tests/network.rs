@@ -477,6 +477,28 @@ fn connect_usage_and_input_errors_exit_2() {
             &["connect", "localhost:1", "--groups", "X25519:ffdhe2048"],
             "ffdhe2048",
         ),
+        (
+            &[
+                "connect",
+                "localhost:1",
+                "--protocol",
+                "TlsV1_2",
+                "--groups",
+                "X25519MLKEM768",
+            ],
+            "TLS 1.3",
+        ),
+        (
+            &[
+                "connect",
+                "localhost:1",
+                "--protocol",
+                "TlsV1_3",
+                "--ciphers",
+                "ECDHE-ECDSA-AES128-GCM-SHA256",
+            ],
+            "ciphers",
+        ),
         (&["connect", "localhost:1", "--timeout", "soon"], "seconds"),
         (&["connect", "localhost:1", "--cert", "c.pem"], "--key"),
         (

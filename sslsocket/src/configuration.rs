@@ -467,6 +467,16 @@ impl SslConfiguration {
         check_identity(&self.local_certificate_chain, self.private_key.as_ref())
     }
 
+    /// Checks that a handshake can start with this configuration: a
+    /// protocol that can be negotiated, ciphers and key-exchange groups
+    /// usable with it, and a consistent local identity. Handshakes make the
+    /// same checks; this reports a problem before any connection is made.
+    /// What it builds (trusted roots in webpki's form, session caches) is
+    /// kept for the handshakes of this configuration.
+    pub fn check_usable(&self) -> Result<()> {
+        crate::tls_context::TlsContext::for_configuration(self).map(|_| ())
+    }
+
     // --- ALPN and timeouts --------------------------------------------------
 
     /// The ALPN protocols offered (client) or accepted (server), in preference order.

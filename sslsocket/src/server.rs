@@ -95,7 +95,6 @@ use std::time::{Duration, Instant};
 use crate::configuration::SslConfiguration;
 use crate::error::{Error, Result, SslError};
 use crate::socket::SslSocket;
-use crate::tls_context::TlsContext;
 use crate::verify::{IgnoreRule, PeerVerifyDecision, SslErrorsDecision};
 use crate::worker_pool::WorkerPool;
 
@@ -587,9 +586,7 @@ pub(crate) fn check_server_configuration(configuration: &SslConfiguration) -> Re
                 .into(),
         });
     }
-    // Checks the identity, protocol and ciphers, and builds (and caches)
-    // the rustls context the handshakes will share.
-    TlsContext::for_configuration(configuration).map(|_| ())
+    configuration.check_usable()
 }
 
 /// Runs the server handshake of `socket` on a handshake thread, and reports

@@ -389,3 +389,42 @@ fn alpn_names_are_validated() {
     c.set_allowed_next_protocols(Vec::<Vec<u8>>::new()).unwrap();
     assert!(c.allowed_next_protocols().is_empty());
 }
+
+#[test]
+fn check_usable_reports_what_a_handshake_would_refuse() {
+    let mut configuration = SslConfiguration::new();
+    configuration.set_ca_certificates(Vec::new());
+    configuration
+        .check_usable()
+        .expect("the defaults are usable");
+
+    let mut insecure = configuration.clone();
+    insecure.set_protocol(SslProtocol::TlsV1_1);
+    assert!(matches!(
+        insecure.check_usable(),
+        Err(Error::UnsupportedProtocol(SslProtocol::TlsV1_1))
+    ));
+
+    let mut no_cipher = configuration.clone();
+    no_cipher.set_protocol(SslProtocol::TlsV1_3);
+    no_cipher
+        .set_cipher_list("ECDHE-ECDSA-AES128-GCM-SHA256")
+        .unwrap();
+    assert!(matches!(
+        no_cipher.check_usable(),
+        Err(Error::NoUsableCipher { .. })
+    ));
+
+    let mut no_group = configuration.clone();
+    no_group.set_protocol(SslProtocol::TlsV1_2);
+    no_group.set_key_exchange_group_list("MLKEM768").unwrap();
+    assert!(matches!(
+        no_group.check_usable(),
+        Err(Error::NoUsableKeyExchangeGroup {
+            protocol: SslProtocol::TlsV1_2
+        })
+    ));
+    // The same groups are fine where TLS 1.3 may be negotiated.
+    no_group.set_protocol(SslProtocol::SecureProtocols);
+    no_group.check_usable().expect("ML-KEM with TLS 1.3");
+}
