@@ -26,8 +26,8 @@ use crate::ssl::{EncodingFormat, KeyAlgorithm, PeerVerifyMode, SslMode, SslProto
 use crate::state::{SocketError, SocketState};
 use crate::tls_context::TlsContext;
 use crate::verify::{
-    IgnoreRule, PeerName, PeerVerifier, PeerVerifyErrorHandler, Purpose, SslErrorsHandler,
-    VerificationPolicy, VerifyOptions,
+    IgnoreRule, PeerName, PeerVerifier, PeerVerifyErrorHandler, SslErrorsHandler,
+    VerificationPolicy,
 };
 
 /// Qt's default for the `waitFor*` functions.
@@ -911,15 +911,7 @@ impl HandshakeSetup<'_> {
                 name: server_name,
             });
         }
-        let options = VerifyOptions::with_shared_roots(context.roots().clone())
-            .with_peer_name(name)
-            .with_purpose(Purpose::ServerAuth)
-            .with_max_depth(self.configuration.peer_verify_depth());
-        let verifier = Arc::new(PeerVerifier::new(
-            policy,
-            options,
-            context.anchors().clone(),
-        ));
+        let verifier = context.verifier(policy, Some(name));
         Ok(HandshakeStart::Client {
             config: context.client_config(verifier)?,
             name: server_name,
@@ -942,14 +934,7 @@ impl HandshakeSetup<'_> {
         let share = policy.effective_mode() == PeerVerifyMode::VerifyNone
             || (policy.effective_mode() == PeerVerifyMode::QueryPeer
                 && policy.on_peer_verify_error.is_none());
-        let options = VerifyOptions::with_shared_roots(context.roots().clone())
-            .with_purpose(Purpose::ClientAuth)
-            .with_max_depth(self.configuration.peer_verify_depth());
-        let verifier = Arc::new(PeerVerifier::new(
-            policy,
-            options,
-            context.anchors().clone(),
-        ));
+        let verifier = context.verifier(policy, None);
         let config = context.server_config(verifier.clone(), share)?;
         Ok(HandshakeStart::Server { config, verifier })
     }

@@ -159,17 +159,16 @@ impl TlsContext {
         let client_credentials = identity.clone().map(|identity| {
             Arc::new(SingleCertAndKey::from(identity)) as Arc<dyn ResolvesClientCert>
         });
-        let strict_verifier = Arc::new(PeerVerifier::new(
+        let strict_verifier = verifier(
             VerificationPolicy {
                 side: SslMode::SslClientMode,
                 mode: PeerVerifyMode::VerifyPeer,
                 ..VerificationPolicy::default()
             },
             VerifyOptions::with_shared_roots(roots.clone())
-                .with_purpose(Purpose::ServerAuth)
                 .with_max_depth(configuration.peer_verify_depth()),
-            anchors.clone(),
-        ));
+            &anchors,
+        );
         let key_log = configuration
             .dangerous_key_log_file()
             .map(|path| Arc::new(KeyLogFile::new(path)));
@@ -204,14 +203,20 @@ impl TlsContext {
         })
     }
 
-    /// The trusted roots, shared by every handshake of this configuration.
-    pub(crate) fn roots(&self) -> &Arc<[SslCertificate]> {
-        &self.roots
-    }
-
-    /// The trusted roots in webpki's form.
-    pub(crate) fn anchors(&self) -> &Arc<TrustAnchors> {
-        &self.anchors
+    /// A verifier applying `policy` with this configuration's roots and
+    /// depth limit, checking the server against `peer_name` (clients; a
+    /// verifier without one checks the name each connection is made by).
+    pub(crate) fn verifier(
+        &self,
+        policy: VerificationPolicy,
+        peer_name: Option<String>,
+    ) -> Arc<PeerVerifier> {
+        let mut options = VerifyOptions::with_shared_roots(self.roots.clone())
+            .with_max_depth(self.configuration.peer_verify_depth());
+        if let Some(name) = peer_name {
+            options = options.with_peer_name(name);
+        }
+        verifier(policy, options, &self.anchors)
     }
 
     /// Whether this configuration lets sockets share sessions at all.
@@ -249,17 +254,14 @@ impl TlsContext {
         if let Some(built) = self.plain_server.get() {
             return Ok(built.clone());
         }
-        let verifier = Arc::new(PeerVerifier::new(
+        let verifier = self.verifier(
             VerificationPolicy {
                 side: SslMode::SslServerMode,
                 mode: self.configuration.peer_verify_mode(),
                 ..VerificationPolicy::default()
             },
-            VerifyOptions::with_shared_roots(self.roots.clone())
-                .with_purpose(Purpose::ClientAuth)
-                .with_max_depth(self.configuration.peer_verify_depth()),
-            self.anchors.clone(),
-        ));
+            None,
+        );
         let config = self.server_config(verifier.clone(), true)?;
         // Two first handshakes may race; the one stored is shared from then on.
         Ok(self.plain_server.get_or_init(|| (config, verifier)).clone())
@@ -303,6 +305,24 @@ impl TlsContext {
         }
         Ok(Arc::new(config))
     }
+}
+
+/// A verifier applying `policy` with `options`, for the purpose its side
+/// checks: a client verifies servers, a server verifies clients.
+fn verifier(
+    policy: VerificationPolicy,
+    options: VerifyOptions,
+    anchors: &Arc<TrustAnchors>,
+) -> Arc<PeerVerifier> {
+    let purpose = match policy.side {
+        SslMode::SslServerMode => Purpose::ClientAuth,
+        _ => Purpose::ServerAuth,
+    };
+    Arc::new(PeerVerifier::new(
+        policy,
+        options.with_purpose(purpose),
+        anchors.clone(),
+    ))
 }
 
 /// Session secrets appended to a file in the NSS key log format
