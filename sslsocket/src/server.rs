@@ -111,7 +111,16 @@ const ERROR_BACKOFF: Duration = Duration::from_millis(100);
 
 /// How many events the server keeps for a program that never reads them;
 /// the oldest are dropped beyond that.
-pub(crate) const MAX_QUEUED_EVENTS: usize = 1024;
+const MAX_QUEUED_EVENTS: usize = 1024;
+
+/// Appends `event` to a server's `events`, dropping the oldest beyond
+/// [`MAX_QUEUED_EVENTS`].
+pub(crate) fn queue_event(events: &mut VecDeque<ServerEvent>, event: ServerEvent) {
+    if events.len() == MAX_QUEUED_EVENTS {
+        events.pop_front();
+    }
+    events.push_back(event);
+}
 
 /// What [`SslServer`] does with the connections it accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -439,10 +448,7 @@ impl SslServer {
     }
 
     fn record(&mut self, event: ServerEvent) {
-        if self.events.len() == MAX_QUEUED_EVENTS {
-            self.events.pop_front();
-        }
-        self.events.push_back(event);
+        queue_event(&mut self.events, event);
     }
 
     /// Takes one connection from the listener if there is one and there is

@@ -15,8 +15,8 @@ use super::SslSocket;
 use crate::configuration::SslConfiguration;
 use crate::error::{Error, Result, SslError};
 use crate::server::{
-    check_server_configuration, ServerEvent, ServerMode, DEFAULT_HANDSHAKE_TIMEOUT,
-    DEFAULT_MAX_PENDING_CONNECTIONS, MAX_QUEUED_EVENTS,
+    check_server_configuration, queue_event, ServerEvent, ServerMode, DEFAULT_HANDSHAKE_TIMEOUT,
+    DEFAULT_MAX_PENDING_CONNECTIONS,
 };
 use crate::verify::{IgnoreRule, PeerVerifyDecision, SslErrorsDecision};
 
@@ -27,18 +27,16 @@ type SslErrorsHook = Arc<dyn Fn(SocketAddr, &[SslError]) -> SslErrorsDecision + 
 type PeerVerifyErrorHook = Arc<dyn Fn(SocketAddr, &SslError) -> PeerVerifyDecision + Send + Sync>;
 
 /// Events, shared with the handshake tasks (which report certificate errors
-/// as they happen). Bounded: the oldest are dropped beyond
-/// [`MAX_QUEUED_EVENTS`].
+/// as they happen). Bounded as the blocking server's (`queue_event`).
 #[derive(Clone, Default)]
 struct EventLog(Arc<Mutex<VecDeque<ServerEvent>>>);
 
 impl EventLog {
     fn push(&self, event: ServerEvent) {
-        let mut events = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        if events.len() == MAX_QUEUED_EVENTS {
-            events.pop_front();
-        }
-        events.push_back(event);
+        queue_event(
+            &mut self.0.lock().unwrap_or_else(PoisonError::into_inner),
+            event,
+        );
     }
 
     fn pop(&self) -> Option<ServerEvent> {
