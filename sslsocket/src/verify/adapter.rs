@@ -18,9 +18,8 @@ use rustls::{CertificateError, DigitallySignedStruct, DistinguishedName, Signatu
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 
 use super::policy::{VerificationOutcome, VerificationPolicy};
-use super::webpki_check::signature_algorithms;
-use super::webpki_check::TrustAnchors;
-use super::{chain_errors, host_name_error, passes_cleanly, VerifyOptions};
+use super::webpki_check::{self, signature_algorithms, TrustAnchors};
+use super::{chain_errors, host_name_error, PeerName, VerifyOptions};
 use crate::certificate::SslCertificate;
 use crate::error::{SslError, SslErrorCode};
 use crate::ssl::PeerVerifyMode;
@@ -77,29 +76,25 @@ impl PeerVerifier {
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
         now: UnixTime,
-        handshake_name: Option<String>,
+        server_name: Option<&ServerName<'_>>,
     ) -> Result<(), rustls::Error> {
-        let mut options = self.options.clone();
-        if let (None, Some(name)) = (options.peer_name(), handshake_name) {
-            options = options.with_peer_name(name);
-        }
-        if options.time_override().is_none() {
-            options = options.with_time(system_time(now));
-        }
+        let time = self
+            .options
+            .time_override()
+            .unwrap_or_else(|| system_time(now));
         let check_path = self.policy.effective_mode() != PeerVerifyMode::VerifyNone;
         // The common case costs what webpki costs; certificates are parsed
         // into `SslCertificate`s only to explain a failure.
-        let errors = if passes_cleanly(
-            end_entity,
-            intermediates,
-            &self.anchors,
-            &options,
-            check_path,
-        ) {
-            Vec::new()
-        } else {
-            self.explain(end_entity, intermediates, &options, check_path)
-        };
+        let errors =
+            if self.passes_cleanly(end_entity, intermediates, time, server_name, check_path) {
+                Vec::new()
+            } else {
+                let mut options = self.options.clone().with_time(time);
+                if let (None, Some(name)) = (options.peer_name(), server_name.and_then(peer_name)) {
+                    options = options.with_peer_name(name);
+                }
+                self.explain(end_entity, intermediates, &options, check_path)
+            };
         let outcome = VerificationOutcome {
             peer_chain: std::iter::once(end_entity)
                 .chain(intermediates)
@@ -114,6 +109,58 @@ impl PeerVerifier {
         };
         publish(outcome);
         verdict
+    }
+
+    /// Whether the chain (`leaf`, then untrusted `intermediates`) passes
+    /// with no error at all, as of `time`: webpki accepts the path within
+    /// the depth limit, its root allows the purpose, and webpki finds the
+    /// leaf valid for the verifier's own peer name or, without one, for
+    /// `server_name`, the name the client connects by. `check_path: false`
+    /// skips the path (for `VerifyNone`, where only the name counts).
+    ///
+    /// This is what every handshake runs; it reads the certificates only as
+    /// webpki does. A chain that fails it gets Qt's error list from
+    /// [`chain_errors`], which parses them fully. Where webpki accepts a
+    /// name, Qt's rules accept it too (see `hostname`). A certificate that
+    /// webpki reads but this crate's parser does not (none is known) would
+    /// pass here where [`chain_errors`] reports it.
+    fn passes_cleanly(
+        &self,
+        leaf: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        time: SystemTime,
+        server_name: Option<&ServerName<'_>>,
+        check_path: bool,
+    ) -> bool {
+        let Ok(end_entity) = webpki_check::end_entity(leaf) else {
+            return false;
+        };
+        // webpki reads an intermediate only when it tries it on a path; one
+        // that cannot be read at all is an error to explain, as it was sent.
+        if !intermediates.iter().all(webpki_check::readable) {
+            return false;
+        }
+        if check_path {
+            let verdict = webpki_check::check_chain(
+                &end_entity,
+                intermediates,
+                &self.anchors,
+                self.options.purpose(),
+                time,
+            );
+            if !verdict.is_ok_and(|path| self.options.allows_depth(path.length)) {
+                return false;
+            }
+        }
+        let valid_for =
+            |name: &ServerName<'_>| end_entity.verify_is_valid_for_subject_name(name).is_ok();
+        match self.options.peer_name() {
+            // A verifier's own peer name wins over the connection's.
+            Some(own) => PeerName::parse(own)
+                .and_then(|name| name.server_name())
+                .is_some_and(|name| valid_for(&name)),
+            None => server_name.is_none_or(valid_for),
+        }
     }
 
     /// Qt's error list for a chain that did not pass cleanly.
@@ -164,7 +211,7 @@ pub(crate) fn take_published_outcome() -> Option<VerificationOutcome> {
 }
 
 /// The name rustls was given for the server, as a peer name.
-fn handshake_name(server_name: &ServerName<'_>) -> Option<String> {
+fn peer_name(server_name: &ServerName<'_>) -> Option<String> {
     match server_name {
         ServerName::DnsName(name) => Some(name.as_ref().to_owned()),
         ServerName::IpAddress(ip) => Some(std::net::IpAddr::from(*ip).to_string()),
@@ -215,7 +262,7 @@ impl ServerCertVerifier for PeerVerifier {
     ) -> Result<ServerCertVerified, rustls::Error> {
         // A per-connection verifier checks its own peer name; one shared by
         // a configuration's connections checks the name each connects by.
-        self.evaluate(end_entity, intermediates, now, handshake_name(server_name))
+        self.evaluate(end_entity, intermediates, now, Some(server_name))
             .map(|()| ServerCertVerified::assertion())
     }
 

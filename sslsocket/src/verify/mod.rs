@@ -208,52 +208,6 @@ pub(crate) fn chain_errors(
     errors
 }
 
-/// Whether the chain (`leaf`, then untrusted `intermediates`) passes with
-/// no error at all: webpki accepts the path within the depth limit, its root
-/// allows the purpose, and webpki finds the leaf valid for the peer name (if
-/// any). `check_path: false` skips the path (for `VerifyNone`, where only
-/// the name counts).
-///
-/// This is what every handshake runs; it reads the certificates only as
-/// webpki does. A chain that fails it gets Qt's error list from
-/// [`chain_errors`], which parses them fully. Where webpki accepts a name,
-/// Qt's rules accept it too (see `hostname`). A certificate that webpki
-/// reads but this crate's parser does not (none is known) would pass here
-/// where [`chain_errors`] reports it.
-pub(crate) fn passes_cleanly(
-    leaf: &CertificateDer<'_>,
-    intermediates: &[CertificateDer<'_>],
-    anchors: &TrustAnchors,
-    options: &VerifyOptions,
-    check_path: bool,
-) -> bool {
-    let Ok(end_entity) = webpki_check::end_entity(leaf) else {
-        return false;
-    };
-    // webpki reads an intermediate only when it tries it on a path; one that
-    // cannot be read at all is an error to explain, as it was sent.
-    if !intermediates.iter().all(webpki_check::readable) {
-        return false;
-    }
-    if check_path {
-        let verdict = webpki_check::check_chain(
-            &end_entity,
-            intermediates,
-            anchors,
-            options.purpose(),
-            options.time(),
-        );
-        if !verdict.is_ok_and(|path| options.allows_depth(path.length)) {
-            return false;
-        }
-    }
-    options.peer_name().is_none_or(|name| {
-        PeerName::parse(name)
-            .and_then(|name| name.server_name())
-            .is_some_and(|name| end_entity.verify_is_valid_for_subject_name(&name).is_ok())
-    })
-}
-
 /// `HostNameMismatch` on the leaf of `chain` if it is not valid for `name`
 /// (nothing without a name); a name that is neither a host name nor an
 /// address matches nothing.
