@@ -399,33 +399,7 @@ impl<S> SslSocket<S> {
 }
 
 impl<S: Transport> SslSocket<S> {
-    /// Starts connecting to `host:port` and then a client handshake
-    /// (`connectToHostEncrypted`). Returns at once; the work happens in the
-    /// `wait_for_*` calls (or the first read or write). The certificate must
-    /// be valid for `host` unless a peer verify name is set.
-    pub fn connect_to_host_encrypted(&mut self, host: &str, port: u16) {
-        self.start_connecting(host, port, true);
-    }
-
-    /// Like [`connect_to_host_encrypted`](Self::connect_to_host_encrypted),
-    /// but the certificate is checked against (and SNI carries) `peer_name`.
-    pub fn connect_to_host_encrypted_with_peer_name(
-        &mut self,
-        host: &str,
-        port: u16,
-        peer_name: &str,
-    ) {
-        self.configuration
-            .set_peer_verify_name(Some(peer_name.to_owned()));
-        self.start_connecting(host, port, true);
-    }
-
-    /// Starts a plain connection (`connectToHost`); call
-    /// [`start_client_encryption`](Self::start_client_encryption) later for
-    /// STARTTLS.
-    pub fn connect_to_host(&mut self, host: &str, port: u16) {
-        self.start_connecting(host, port, false);
-    }
+    shared_connect_api!();
 
     fn start_connecting(&mut self, host: &str, port: u16, encrypt: bool) {
         if self.state != SocketState::UnconnectedState {
@@ -479,7 +453,7 @@ impl<S: Transport> SslSocket<S> {
                 self.set_state(SocketState::ConnectedState);
                 self.session.push_event(Event::Connected);
                 if target.encrypt {
-                    let begun = self.begin_client_handshake();
+                    let begun = self.begin_handshake(SslMode::SslClientMode);
                     begun.map_err(|e| self.record(e))?;
                     let early = std::mem::take(&mut self.early_writes);
                     if !early.is_empty() {
@@ -506,58 +480,13 @@ impl<S: Transport> SslSocket<S> {
     /// certificate is checked against the peer verify name, or the host
     /// connected to.
     pub fn start_client_encryption(&mut self) -> Result<()> {
-        if let Some(reason) = self.cannot_start() {
-            return Err(self.record(Error::InvalidState {
-                operation: "start client encryption",
-                reason: reason.into(),
-            }));
-        }
-        let begun = self.begin_client_handshake();
-        begun.map_err(|e| self.record(e))
+        self.start_encryption("start client encryption", SslMode::SslClientMode)
     }
 
     /// Starts a server handshake on a connected plain socket
     /// (`startServerEncryption`); see [`start_client_encryption`](Self::start_client_encryption).
     pub fn start_server_encryption(&mut self) -> Result<()> {
-        if let Some(reason) = self.cannot_start() {
-            return Err(self.record(Error::InvalidState {
-                operation: "start server encryption",
-                reason: reason.into(),
-            }));
-        }
-        let begun = self.begin_server_handshake();
-        begun.map_err(|e| self.record(e))
-    }
-
-    fn cannot_start(&self) -> Option<&'static str> {
-        if self.state != SocketState::ConnectedState {
-            Some("the socket is not connected")
-        } else if self.session.mode() != SslMode::UnencryptedMode {
-            Some("the socket is already in client or server mode")
-        } else {
-            None
-        }
-    }
-
-    /// What the next handshake is made from; see [`HandshakeSetup`].
-    fn handshake_setup(&self) -> HandshakeSetup<'_> {
-        HandshakeSetup {
-            configuration: &self.configuration,
-            peer_name: self.peer_verify_name(),
-            ignore: &self.ignore,
-            on_peer_verify_error: self.on_peer_verify_error.as_ref(),
-            on_ssl_errors: self.on_ssl_errors.as_ref(),
-        }
-    }
-
-    fn begin_client_handshake(&mut self) -> Result<()> {
-        let start = self.handshake_setup().client()?;
-        start.begin(&mut self.session)
-    }
-
-    fn begin_server_handshake(&mut self) -> Result<()> {
-        let start = self.handshake_setup().server()?;
-        start.begin(&mut self.session)
+        self.start_encryption("start server encryption", SslMode::SslServerMode)
     }
 
     // --- driving the network --------------------------------------------------

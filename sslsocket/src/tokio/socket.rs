@@ -146,33 +146,7 @@ impl SslSocket<TcpStream> {
         SslSocket::with_stream(None, SocketState::UnconnectedState, SslConfiguration::new())
     }
 
-    /// Starts connecting to `host:port` and then a client handshake
-    /// (`connectToHostEncrypted`). Returns at once; the work happens in the
-    /// `wait_for_*` calls (or the first read or write). The certificate must
-    /// be valid for `host` unless a peer verify name is set.
-    pub fn connect_to_host_encrypted(&mut self, host: &str, port: u16) {
-        self.start_connecting(host, port, true);
-    }
-
-    /// Like [`connect_to_host_encrypted`](Self::connect_to_host_encrypted),
-    /// but the certificate is checked against (and SNI carries) `peer_name`.
-    pub fn connect_to_host_encrypted_with_peer_name(
-        &mut self,
-        host: &str,
-        port: u16,
-        peer_name: &str,
-    ) {
-        self.configuration
-            .set_peer_verify_name(Some(peer_name.to_owned()));
-        self.start_connecting(host, port, true);
-    }
-
-    /// Starts a plain connection (`connectToHost`); call
-    /// [`start_client_encryption`](Self::start_client_encryption) later for
-    /// STARTTLS.
-    pub fn connect_to_host(&mut self, host: &str, port: u16) {
-        self.start_connecting(host, port, false);
-    }
+    shared_connect_api!();
 
     fn start_connecting(&mut self, host: &str, port: u16, encrypt: bool) {
         if self.state != SocketState::UnconnectedState {
@@ -351,43 +325,6 @@ impl<S> SslSocket<S> {
     /// (`startServerEncryption`); see [`start_client_encryption`](Self::start_client_encryption).
     pub fn start_server_encryption(&mut self) -> Result<()> {
         self.start_encryption("start server encryption", SslMode::SslServerMode)
-    }
-
-    fn start_encryption(&mut self, operation: &'static str, side: SslMode) -> Result<()> {
-        let refused = if self.state != SocketState::ConnectedState {
-            Some("the socket is not connected")
-        } else if self.session.mode() != SslMode::UnencryptedMode {
-            Some("the socket is already in client or server mode")
-        } else {
-            None
-        };
-        if let Some(reason) = refused {
-            return Err(self.record(Error::InvalidState {
-                operation,
-                reason: reason.into(),
-            }));
-        }
-        let begun = self.begin_handshake(side);
-        begun.map_err(|e| self.record(e))
-    }
-
-    fn begin_handshake(&mut self, side: SslMode) -> Result<()> {
-        let setup = HandshakeSetup {
-            configuration: &self.configuration,
-            peer_name: self
-                .configuration
-                .peer_verify_name()
-                .or(self.host_name.as_deref()),
-            ignore: &self.ignore,
-            on_peer_verify_error: self.on_peer_verify_error.as_ref(),
-            on_ssl_errors: self.on_ssl_errors.as_ref(),
-        };
-        let start = if side == SslMode::SslServerMode {
-            setup.server()?
-        } else {
-            setup.client()?
-        };
-        start.begin(&mut self.session)
     }
 }
 
