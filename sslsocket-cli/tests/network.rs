@@ -605,71 +605,11 @@ fn connect_starttls_against_our_serve() {
     }
 }
 
-/// An SMTP server with STARTTLS in Python: greeting, EHLO, STARTTLS,
-/// `SSLContext.wrap_socket(server_side=True)`, then EHLO and QUIT over TLS.
-/// Args: port, certificate file, key file.
-const PYTHON_SMTP_SERVER: &str = r#"
-import socket, ssl, sys
-
-port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-context.load_cert_chain(cert, key)
-
-def read_line(sock):
-    line = b""
-    while not line.endswith(b"\n"):
-        byte = sock.recv(1)
-        if not byte:
-            raise EOFError("connection closed")
-        line += byte
-    return line.decode().rstrip("\r\n")
-
-listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-listener.bind(("127.0.0.1", port))
-listener.listen(8)
-while True:
-    conn, _ = listener.accept()
-    conn.settimeout(20)
-    try:
-        conn.sendall(b"220 localhost ESMTP python\r\n")
-        print("PLAIN", read_line(conn))
-        conn.sendall(b"250-localhost greets you\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
-        command = read_line(conn)
-        print("PLAIN", command)
-        if command.upper() != "STARTTLS":
-            conn.sendall(b"503 STARTTLS first\r\n")
-            continue
-        conn.sendall(b"220 2.0.0 Ready to start TLS\r\n")
-        tls = context.wrap_socket(conn, server_side=True)
-        print("VERSION", tls.version())
-        while True:
-            command = read_line(tls)
-            print("TLS", command)
-            if command.upper().startswith("EHLO"):
-                tls.sendall(b"250-localhost greets you again\r\n250 AUTH PLAIN\r\n")
-            elif command.upper() == "QUIT":
-                tls.sendall(b"221 2.0.0 Bye\r\n")
-                break
-            else:
-                tls.sendall(b"500 what?\r\n")
-        print("DONE", flush=True)
-        tls.unwrap().close()
-    except (OSError, EOFError, ValueError) as e:
-        print("SKIP", repr(e), file=sys.stderr, flush=True)
-    finally:
-        conn.close()
-"#;
-
 #[test]
 fn connect_starttls_smtp_against_python() {
     let pki = Pki::new();
-    let (mut server, port) = peers::python_server(
-        pki.dir(),
-        "smtp_server",
-        PYTHON_SMTP_SERVER,
-        &[pki.path("server.pem"), pki.path("server.key")],
-    );
+    let (mut server, port) =
+        peers::python_smtp_server(pki.dir(), &pki.path("server.pem"), &pki.path("server.key"));
     let target = format!("localhost:{port}");
     let (code, out, err) = run(
         pki.dir(),

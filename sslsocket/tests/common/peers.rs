@@ -322,6 +322,75 @@ pub fn python_server(dir: &Path, name: &str, script: &str, args: &[String]) -> (
     })
 }
 
+/// An SMTP server with STARTTLS in Python, listening when this returns:
+/// greeting, EHLO, STARTTLS, `SSLContext.wrap_socket(server_side=True)`
+/// with `certificate` and `key`, then EHLO and QUIT over TLS and a TLS
+/// shutdown. It prints `PLAIN`/`TLS` lines for the commands it got and
+/// `VERSION`, `CIPHER` and `DONE` lines for each client.
+pub fn python_smtp_server(dir: &Path, certificate: &str, key: &str) -> (Peer, u16) {
+    python_server(
+        dir,
+        "smtp_server",
+        PYTHON_SMTP_SERVER,
+        &[certificate.to_owned(), key.to_owned()],
+    )
+}
+
+/// The script of [`python_smtp_server`]. Args: port, certificate file, key file.
+const PYTHON_SMTP_SERVER: &str = r#"
+import socket, ssl, sys
+
+port, cert, key = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(cert, key)
+
+def read_line(sock):
+    line = b""
+    while not line.endswith(b"\n"):
+        byte = sock.recv(1)
+        if not byte:
+            raise EOFError("connection closed")
+        line += byte
+    return line.decode().rstrip("\r\n")
+
+listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+listener.bind(("127.0.0.1", port))
+listener.listen(8)
+while True:
+    conn, _ = listener.accept()
+    conn.settimeout(20)
+    try:
+        conn.sendall(b"220 localhost ESMTP python\r\n")
+        print("PLAIN", read_line(conn))
+        conn.sendall(b"250-localhost greets you\r\n250-PIPELINING\r\n250 STARTTLS\r\n")
+        command = read_line(conn)
+        print("PLAIN", command)
+        if command.upper() != "STARTTLS":
+            conn.sendall(b"503 STARTTLS first\r\n")
+            continue
+        conn.sendall(b"220 2.0.0 Ready to start TLS\r\n")
+        tls = context.wrap_socket(conn, server_side=True)
+        print("VERSION", tls.version())
+        print("CIPHER", tls.cipher()[0])
+        while True:
+            command = read_line(tls)
+            print("TLS", command)
+            if command.upper().startswith("EHLO"):
+                tls.sendall(b"250-localhost greets you again\r\n250 AUTH PLAIN\r\n")
+            elif command.upper() == "QUIT":
+                tls.sendall(b"221 2.0.0 Bye\r\n")
+                break
+            else:
+                tls.sendall(b"500 what?\r\n")
+        print("DONE", flush=True)
+        tls.unwrap().close()
+    except (OSError, EOFError, ValueError) as e:
+        print("SKIP", repr(e), file=sys.stderr, flush=True)
+    finally:
+        conn.close()
+"#;
+
 /// Accepts one connection on `listener` within `timeout` (`accept` itself
 /// has no timeout). The connection is returned in blocking mode.
 pub fn accept_within(listener: &TcpListener, timeout: Duration) -> io::Result<TcpStream> {
