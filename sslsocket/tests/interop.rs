@@ -14,74 +14,31 @@ use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener};
 use std::thread::JoinHandle;
 
+use common::interop::{openssl_name, s_client_session, InteropPki};
 use common::peers::{self, field, read_line, Peer, STEP};
-use common::pki::{Identity, LeafSpec};
+use common::pki::LeafSpec;
 use sslsocket::{
-    AlertLevel, AlertType, Error, Event, KeyType, PeerVerifyMode, SslError, SslErrorCode, SslKey,
-    SslMode, SslProtocol, SslSocket,
+    AlertLevel, AlertType, Error, Event, PeerVerifyMode, SslError, SslErrorCode, SslMode,
+    SslProtocol, SslSocket,
 };
-use tempfile::TempDir;
 
 // ---------------------------------------------------------------------------
 // Fixtures
 // ---------------------------------------------------------------------------
 
-/// A root CA, a server certificate for localhost / 127.0.0.1, a client
-/// certificate, and the PEM files the peers read them from.
-struct Pki {
-    dir: TempDir,
-    root: Identity,
-    server: Identity,
-    client: Identity,
+type Pki = InteropPki;
+
+/// What the blocking tests make from the shared PKI.
+trait BlockingFixtures {
+    fn client_socket(&self) -> SslSocket;
+    fn use_client_identity(&self, socket: &mut SslSocket);
+    fn serve_one<T: Send + 'static>(
+        &self,
+        handler: impl FnOnce(&mut SslSocket) -> T + Send + 'static,
+    ) -> (u16, JoinHandle<T>);
 }
 
-impl Pki {
-    fn new() -> Pki {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let root = Identity::new("Interop Root");
-        let server = root.leaf(&LeafSpec {
-            common_name: "localhost",
-            dns: &["localhost"],
-            ips: &["127.0.0.1"],
-            ..LeafSpec::default()
-        });
-        let client = root.leaf(&LeafSpec {
-            common_name: "interop client",
-            client_auth_only: true,
-            ..LeafSpec::default()
-        });
-        let pki = Pki {
-            dir,
-            root,
-            server,
-            client,
-        };
-        pki.write("ca.pem", &pki.root.pem());
-        pki.write("server.pem", &pki.server.pem());
-        pki.write("server.key", &pki.server.key_pem());
-        pki.write("client.pem", &pki.client.pem());
-        pki.write("client.key", &pki.client.key_pem());
-        pki
-    }
-
-    fn write(&self, name: &str, contents: &str) -> String {
-        common::pki::write(self.dir.path(), name, contents)
-    }
-
-    /// The full path of a file in the PKI directory.
-    fn path(&self, name: &str) -> String {
-        self.dir
-            .path()
-            .join(name)
-            .to_str()
-            .expect("UTF-8 temp path")
-            .to_owned()
-    }
-
-    fn dir(&self) -> &std::path::Path {
-        self.dir.path()
-    }
-
+impl BlockingFixtures for InteropPki {
     /// A client socket trusting only the test root.
     fn client_socket(&self) -> SslSocket {
         let mut socket = SslSocket::new();
@@ -92,11 +49,10 @@ impl Pki {
 
     /// Gives `socket` the client identity.
     fn use_client_identity(&self, socket: &mut SslSocket) {
-        let key =
-            SslKey::from_pem(self.client.key_pem(), KeyType::PrivateKey, None).expect("client key");
+        let (chain, key) = self.client_identity();
         socket
             .ssl_configuration_mut()
-            .set_local_identity(vec![self.client.certificate()], key)
+            .set_local_identity(chain, key)
             .expect("client identity");
     }
 
@@ -109,9 +65,7 @@ impl Pki {
     ) -> (u16, JoinHandle<T>) {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind 127.0.0.1:0");
         let port = listener.local_addr().expect("local address").port();
-        let chain = vec![self.server.certificate()];
-        let key =
-            SslKey::from_pem(self.server.key_pem(), KeyType::PrivateKey, None).expect("server key");
+        let (chain, key) = self.server_identity();
         let thread = std::thread::spawn(move || {
             let stream = peers::accept_within(&listener, STEP).expect("a peer connects");
             let mut socket = SslSocket::from_stream(stream);
@@ -148,25 +102,6 @@ impl View {
             errors: socket.ssl_handshake_errors(),
         }
     }
-}
-
-/// OpenSSL's (and Python's) name for a negotiated protocol.
-fn openssl_name(protocol: SslProtocol) -> &'static str {
-    match protocol {
-        SslProtocol::TlsV1_2 => "TLSv1.2",
-        SslProtocol::TlsV1_3 => "TLSv1.3",
-        other => panic!("unexpected negotiated protocol {other:?}"),
-    }
-}
-
-/// What `openssl s_client` printed about the new session, e.g.
-/// "TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384" (the "SSL-Session:" block
-/// with its "Protocol  :" line is printed for TLS 1.2 only, or when a
-/// TLS 1.3 ticket arrives).
-fn s_client_session(out: &str) -> Option<String> {
-    out.lines()
-        .find_map(|line| line.strip_prefix("New, "))
-        .map(str::to_owned)
 }
 
 fn join<T>(thread: JoinHandle<T>) -> T {

@@ -8,53 +8,33 @@
 
 mod common;
 
+use common::interop::{openssl_name, s_client_session, InteropPki};
 use common::peers::{self, field, STEP};
-use common::pki::{Identity, LeafSpec};
 use common::scenarios::runtime;
 use sslsocket::tokio::{SslServer, SslSocket};
-use sslsocket::{KeyType, ServerMode, SslConfiguration, SslError, SslKey, SslMode, SslProtocol};
-use tempfile::TempDir;
+use sslsocket::{ServerMode, SslConfiguration, SslError, SslMode, SslProtocol};
 use tokio::io::AsyncWriteExt;
 use tokio::task::JoinHandle;
 
-/// A root, a server certificate for localhost / 127.0.0.1, and their PEM files.
-struct Pki {
-    dir: TempDir,
-    root: Identity,
-    server: Identity,
+type Pki = InteropPki;
+
+/// What the tokio tests make from the shared PKI.
+trait TokioFixtures {
+    fn server_configuration(&self) -> SslConfiguration;
+    fn serve_one<T: Send + 'static, F>(
+        &self,
+        mode: ServerMode,
+        handler: impl FnOnce(SslSocket) -> F + Send + 'static,
+    ) -> (u16, JoinHandle<T>)
+    where
+        F: std::future::Future<Output = T> + Send;
 }
 
-impl Pki {
-    fn new() -> Pki {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let root = Identity::new("Tokio Interop Root");
-        let server = root.leaf(&LeafSpec {
-            common_name: "localhost",
-            dns: &["localhost"],
-            ips: &["127.0.0.1"],
-            ..LeafSpec::default()
-        });
-        common::pki::write(dir.path(), "ca.pem", root.pem());
-        common::pki::write(dir.path(), "server.pem", server.pem());
-        common::pki::write(dir.path(), "server.key", server.key_pem());
-        Pki { dir, root, server }
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir
-            .path()
-            .join(name)
-            .to_str()
-            .expect("UTF-8 path")
-            .to_owned()
-    }
-
+impl TokioFixtures for InteropPki {
     fn server_configuration(&self) -> SslConfiguration {
-        let key = SslKey::from_pem(self.server.key_pem(), KeyType::PrivateKey, None).unwrap();
+        let (chain, key) = self.server_identity();
         let mut configuration = SslConfiguration::new();
-        configuration
-            .set_local_identity(vec![self.server.certificate()], key)
-            .unwrap();
+        configuration.set_local_identity(chain, key).unwrap();
         configuration
     }
 
@@ -116,20 +96,6 @@ async fn line(socket: &mut SslSocket) -> String {
         .to_owned()
 }
 
-fn openssl_name(protocol: SslProtocol) -> &'static str {
-    match protocol {
-        SslProtocol::TlsV1_2 => "TLSv1.2",
-        SslProtocol::TlsV1_3 => "TLSv1.3",
-        other => panic!("unexpected protocol {other:?}"),
-    }
-}
-
-fn s_client_session(out: &str) -> Option<String> {
-    out.lines()
-        .find_map(|line| line.strip_prefix("New, "))
-        .map(str::to_owned)
-}
-
 // ---------------------------------------------------------------------------
 // Our async client against openssl s_server
 // ---------------------------------------------------------------------------
@@ -138,7 +104,7 @@ fn client_against_s_server(version_flag: &str, protocol: SslProtocol) {
     let pki = Pki::new();
     let (cert, key) = (pki.path("server.pem"), pki.path("server.key"));
     let (mut server, port) = peers::openssl_s_server(
-        pki.dir.path(),
+        pki.dir(),
         &["-cert", &cert, "-key", &key, "-rev", version_flag],
     );
     let root = pki.root.certificate();
@@ -195,7 +161,7 @@ fn server_against_s_client(version_flag: &str, protocol: SslProtocol) {
         View::of(&socket, vec![received])
     });
     let mut client = peers::openssl_s_client(
-        pki.dir.path(),
+        pki.dir(),
         port,
         &[
             version_flag,
@@ -267,7 +233,7 @@ fn server_against_curl() {
     let url = format!("https://localhost:{port}/hello");
     let ca = pki.path("ca.pem");
     let mut curl = peers::curl(
-        pki.dir.path(),
+        pki.dir(),
         &[
             "-sS",
             "-v",
@@ -343,7 +309,7 @@ fn plain_server_starttls_smtp_against_s_client() {
         View::of(&socket, log)
     });
     let mut client = peers::openssl_s_client(
-        pki.dir.path(),
+        pki.dir(),
         port,
         &[
             "-starttls",
