@@ -203,22 +203,21 @@ mod test_pki;
 
 #[macro_use]
 mod qt_enum;
-#[macro_use]
-mod socket_api;
-#[macro_use]
-mod server_api;
 
 pub mod certificate;
 pub mod cipher;
 pub mod configuration;
 pub mod error;
 pub mod event;
+mod handshake;
 pub mod key;
 pub mod key_exchange;
 mod pem;
 pub mod server;
+mod server_settings;
 mod session;
 pub mod socket;
+mod socket_core;
 pub mod ssl;
 pub mod state;
 mod tls_context;
@@ -237,9 +236,9 @@ pub use error::{Error, Result, SslError, SslErrorCode};
 pub use event::Event;
 pub use key::SslKey;
 pub use key_exchange::KeyExchangeGroup;
-pub use server::{ServerEvent, ServerMode, SslServer};
+pub use server::{ServerEvent, ServerMode, ServerSettings, SslServer};
 pub use session::Counters;
-pub use socket::{SslSocket, Transport};
+pub use socket::{SocketCore, SslSocket, Transport};
 pub use ssl::{
     AlertLevel, AlertType, AlternativeNameEntryType, EncodingFormat, KeyAlgorithm, KeyType,
     PeerVerifyMode, SslMode, SslOption, SslOptions, SslProtocol, TlsVersion,

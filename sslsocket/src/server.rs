@@ -88,88 +88,24 @@
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
+use std::ops::{Deref, DerefMut};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use crate::configuration::SslConfiguration;
 use crate::error::{Error, Result, SslError};
+use crate::server_settings::queue_event;
+pub use crate::server_settings::{
+    ServerEvent, ServerMode, ServerSettings, DEFAULT_HANDSHAKE_TIMEOUT,
+    DEFAULT_MAX_PENDING_CONNECTIONS,
+};
 use crate::socket::SslSocket;
-use crate::verify::{IgnoreRule, PeerVerifyDecision, SslErrorsDecision};
 use crate::worker_pool::WorkerPool;
-
-/// How long a handshake may take by default: Qt's `QSslServer` default.
-pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How many connections may wait (handshaking, or ready to be taken) by
-/// default: Qt's `QTcpServer` default.
-pub const DEFAULT_MAX_PENDING_CONNECTIONS: usize = 30;
 
 /// How long [`Incoming`] waits after an error before trying again, so that
 /// a lasting failure (no file descriptors left) does not spin.
 const ERROR_BACKOFF: Duration = Duration::from_millis(100);
-
-/// How many events the server keeps for a program that never reads them;
-/// the oldest are dropped beyond that.
-const MAX_QUEUED_EVENTS: usize = 1024;
-
-/// Appends `event` to a server's `events`, dropping the oldest beyond
-/// [`MAX_QUEUED_EVENTS`].
-pub(crate) fn queue_event(events: &mut VecDeque<ServerEvent>, event: ServerEvent) {
-    if events.len() == MAX_QUEUED_EVENTS {
-        events.pop_front();
-    }
-    events.push_back(event);
-}
-
-/// What [`SslServer`] does with the connections it accepts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum ServerMode {
-    /// Run the server handshake first; [`SslServer::accept`] returns
-    /// encrypted sockets only (`QSslServer`).
-    #[default]
-    Encrypted,
-    /// Hand sockets out connected and unencrypted, for protocols that switch
-    /// to TLS later (STARTTLS): the program calls
-    /// [`SslSocket::start_server_encryption`] when it is time. The server's
-    /// configuration and verification settings are already installed on
-    /// each socket.
-    Plain,
-}
-
-/// Something that happened to a client of the server, in the order it
-/// happened. Clients that fail their handshake are never returned by
-/// [`SslServer::accept`]; this is where the program learns about them.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum ServerEvent {
-    /// A client's certificate has an error (`QSslServer::peerVerifyError`).
-    /// Reported once per error during the handshake, whether the error turns
-    /// out fatal or not (with `QueryPeer` it never is).
-    PeerVerifyError {
-        /// The client's address.
-        peer: SocketAddr,
-        /// The error.
-        error: SslError,
-    },
-    /// A client was dropped because its handshake failed or did not finish
-    /// within the handshake timeout (`QSslServer::errorOccurred`, and
-    /// `handshakeInterruptedOnError` when its certificate was rejected).
-    HandshakeFailed {
-        /// The client's address.
-        peer: SocketAddr,
-        /// Why: e.g. [`Error::Timeout`], [`Error::VerificationFailed`] with
-        /// the certificate's errors, or [`Error::HandshakeFailed`] for a
-        /// client that does not speak TLS.
-        error: Error,
-    },
-}
-
-/// A server-level `ssl_errors` handler: gets the client's address too.
-type SslErrorsHook = Arc<dyn Fn(SocketAddr, &[SslError]) -> SslErrorsDecision + Send + Sync>;
-
-/// A server-level `peer_verify_error` handler: gets the client's address too.
-type PeerVerifyErrorHook = Arc<dyn Fn(SocketAddr, &SslError) -> PeerVerifyDecision + Send + Sync>;
 
 /// What handshake threads tell the server.
 enum Message {
@@ -191,13 +127,7 @@ enum Message {
 /// cuts off the handshakes still running and drops the connections that
 /// were not taken yet.
 pub struct SslServer {
-    configuration: SslConfiguration,
-    mode: ServerMode,
-    handshake_timeout: Option<Duration>,
-    max_pending: usize,
-    ignore: IgnoreRule,
-    on_ssl_errors: Option<SslErrorsHook>,
-    on_peer_verify_error: Option<PeerVerifyErrorHook>,
+    settings: ServerSettings,
     listener: Option<Listening>,
     sender: mpsc::Sender<Message>,
     receiver: mpsc::Receiver<Message>,
@@ -216,11 +146,24 @@ impl std::fmt::Debug for SslServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SslServer")
             .field("local_address", &self.local_address())
-            .field("mode", &self.mode)
-            .field("handshake_timeout", &self.handshake_timeout)
+            .field("settings", &self.settings)
             .field("handshaking", &self.handshaking.len())
             .field("ready", &self.ready.len())
             .finish_non_exhaustive()
+    }
+}
+
+impl Deref for SslServer {
+    type Target = ServerSettings;
+
+    fn deref(&self) -> &ServerSettings {
+        &self.settings
+    }
+}
+
+impl DerefMut for SslServer {
+    fn deref_mut(&mut self) -> &mut ServerSettings {
+        &mut self.settings
     }
 }
 
@@ -233,16 +176,10 @@ impl SslServer {
     /// protocol, at least one cipher for it). Problems are reported here
     /// rather than at the first client.
     pub fn new(configuration: SslConfiguration) -> Result<SslServer> {
-        check_server_configuration(&configuration)?;
+        let settings = ServerSettings::new(configuration)?;
         let (sender, receiver) = mpsc::channel();
         Ok(SslServer {
-            configuration,
-            mode: ServerMode::Encrypted,
-            handshake_timeout: Some(DEFAULT_HANDSHAKE_TIMEOUT),
-            max_pending: DEFAULT_MAX_PENDING_CONNECTIONS,
-            ignore: IgnoreRule::Nothing,
-            on_ssl_errors: None,
-            on_peer_verify_error: None,
+            settings,
             listener: None,
             sender,
             receiver,
@@ -253,10 +190,6 @@ impl SslServer {
             workers: WorkerPool::new("sslsocket-handshake"),
         })
     }
-
-    // --- settings -------------------------------------------------------------
-
-    shared_server_api!();
 
     // --- listening ------------------------------------------------------------
 
@@ -461,7 +394,7 @@ impl SslServer {
                 reason: "the server is not listening; call listen first".into(),
             });
         };
-        if self.handshaking.len() + self.ready.len() >= self.max_pending {
+        if self.handshaking.len() + self.ready.len() >= self.settings.max_pending_connections() {
             return Ok(false);
         }
         let (stream, peer) = match listening.listener.accept() {
@@ -491,9 +424,9 @@ impl SslServer {
             return Ok(true);
         }
         let _ = stream.set_nodelay(true);
-        match self.mode {
+        match self.settings.mode() {
             ServerMode::Plain => {
-                let socket = self.prepare(stream, peer);
+                let socket = SslSocket::with_core(Some(stream), self.settings.socket_core(peer));
                 self.ready.push_back(socket);
             }
             ServerMode::Encrypted => self.start_handshake(stream, peer),
@@ -505,8 +438,8 @@ impl SslServer {
         let id = self.next_id;
         self.next_id += 1;
         let handle = stream.try_clone().ok();
-        let socket = self.prepare(stream, peer);
-        let timeout = self.handshake_timeout;
+        let socket = SslSocket::with_core(Some(stream), self.settings.socket_core(peer));
+        let timeout = self.settings.handshake_timeout();
         let sender = self.sender.clone();
         let waker = self.listener.as_ref().map(|l| l.waker.clone());
         let started = self.workers.run(Box::new(move || {
@@ -580,19 +513,6 @@ impl Listening {
             other => other,
         }
     }
-}
-
-/// Checks what the first handshake would otherwise find out.
-pub(crate) fn check_server_configuration(configuration: &SslConfiguration) -> Result<()> {
-    if configuration.local_certificate().is_none() || configuration.private_key().is_none() {
-        configuration.check_local_identity()?;
-        return Err(Error::KeyUnusableForTls {
-            reason: "a server needs a local certificate and its private key; set them with \
-                     SslConfiguration::set_local_identity before creating the server"
-                .into(),
-        });
-    }
-    configuration.check_usable()
 }
 
 /// Runs the server handshake of `socket` on a handshake thread, and reports

@@ -22,7 +22,8 @@ use crate::error::{Error, Result, SslError};
 use crate::event::{Event, EventQueue};
 use crate::key_exchange::KeyExchangeGroup;
 use crate::ssl::{AlertLevel, AlertType, SslMode, SslProtocol};
-use crate::verify::{take_published_outcome, PeerVerifier, VerificationOutcome};
+use crate::tls_context::Prepared;
+use crate::verify::{PeerVerifier, VerificationOutcome, VerifierLease};
 
 /// Scratch space for plain-mode reads; a TLS record's worth.
 const PLAIN_READ_CHUNK: usize = 16 * 1024;
@@ -42,10 +43,12 @@ pub struct Counters {
 
 struct Tls {
     connection: Connection,
-    /// A server's verifier of client certificates, which also decides a
-    /// missing one; `None` for a client.
+    /// The verifier of the peer's certificates (a server's also decides a
+    /// missing one), while the handshake may still verify.
     verifier: Option<Arc<PeerVerifier>>,
-    /// What verification found, as published by the verifier during
+    /// The handshake's hold on a shared verifier, released with `verifier`.
+    lease: Option<VerifierLease>,
+    /// What verification found, taken from the verifier after each
     /// `process_new_packets`.
     outcome: Option<VerificationOutcome>,
     /// Whether this side's close_notify was queued.
@@ -161,23 +164,25 @@ impl Session {
     /// to TLS first.
     pub(crate) fn start_client(
         &mut self,
-        config: Arc<ClientConfig>,
+        prepared: Prepared<ClientConfig>,
         name: ServerName<'static>,
     ) -> Result<()> {
-        let connection = ClientConnection::new(config, name).map_err(Error::Tls)?;
-        self.start(Connection::Client(connection), None, SslMode::SslClientMode)
+        let connection = ClientConnection::new(prepared.config, name).map_err(Error::Tls)?;
+        self.start(
+            Connection::Client(connection),
+            prepared.verifier,
+            prepared.lease,
+            SslMode::SslClientMode,
+        )
     }
 
     /// Starts a server handshake; see [`start_client`](Self::start_client).
-    pub(crate) fn start_server(
-        &mut self,
-        config: Arc<ServerConfig>,
-        verifier: Arc<PeerVerifier>,
-    ) -> Result<()> {
-        let connection = ServerConnection::new(config).map_err(Error::Tls)?;
+    pub(crate) fn start_server(&mut self, prepared: Prepared<ServerConfig>) -> Result<()> {
+        let connection = ServerConnection::new(prepared.config).map_err(Error::Tls)?;
         self.start(
             Connection::Server(connection),
-            Some(verifier),
+            prepared.verifier,
+            prepared.lease,
             SslMode::SslServerMode,
         )
     }
@@ -185,17 +190,17 @@ impl Session {
     fn start(
         &mut self,
         mut connection: Connection,
-        verifier: Option<Arc<PeerVerifier>>,
+        verifier: Arc<PeerVerifier>,
+        lease: Option<VerifierLease>,
         mode: SslMode,
     ) -> Result<()> {
         // Qt queues every write; rustls' default limit would make early writes partial.
         connection.set_buffer_limit(None);
-        // An outcome left over from a verifier used outside a session.
-        let _ = take_published_outcome();
         let early: Vec<u8> = self.incoming.drain(..).collect();
         self.tls = Some(Tls {
             connection,
-            verifier,
+            verifier: Some(verifier),
+            lease,
             outcome: None,
             close_notify_sent: false,
             encrypted: false,
@@ -267,13 +272,26 @@ impl Session {
     }
 
     /// Lets rustls process received records; completes the handshake when
-    /// it is done, and turns a failure into the crate's error.
+    /// it is done, and turns a failure into the crate's error. Once the
+    /// handshake is over, the verifier is let go: a shared one may then
+    /// serve another handshake.
     fn process(&mut self) -> Result<()> {
+        let result = self.process_records();
+        if let Some(tls) = &mut self.tls {
+            if result.is_err() || !tls.connection.is_handshaking() {
+                tls.verifier = None;
+                tls.lease = None;
+            }
+        }
+        result
+    }
+
+    fn process_records(&mut self) -> Result<()> {
         let Some(tls) = &mut self.tls else {
             return Ok(());
         };
         let processed = tls.connection.process_new_packets();
-        if let Some(outcome) = take_published_outcome() {
+        if let Some(outcome) = tls.verifier.as_ref().and_then(|v| v.take_outcome()) {
             tls.outcome = Some(outcome);
         }
         let state = match processed {
@@ -320,10 +338,11 @@ impl Session {
                 .verifier
                 .as_ref()
                 .map(|v| v.finish_without_client_certificate());
-            if let Some(outcome) = take_published_outcome() {
+            let verdict = missing.map(|(verdict, outcome)| {
                 tls.outcome = Some(outcome);
-            }
-            if let Some(Err(e)) = missing {
+                verdict
+            });
+            if let Some(Err(e)) = verdict {
                 // The handshake is over on rustls' side, so no alert can say
                 // why; close_notify ends the connection before any data.
                 let error = classify(&e, tls);
@@ -635,15 +654,12 @@ impl Session {
 /// Tells verification failures, handshake failures and later protocol
 /// errors apart.
 fn classify(error: &rustls::Error, tls: &mut Tls) -> Error {
-    if let (rustls::Error::NoCertificatesPresented, Some(verifier), None) =
-        (error, &tls.verifier, &tls.outcome)
+    if let (rustls::Error::NoCertificatesPresented, Connection::Server(_), Some(verifier), None) =
+        (error, &tls.connection, &tls.verifier, &tls.outcome)
     {
         // rustls refused the missing client certificate itself; record it
         // as the verification outcome, in Qt's terms.
-        let _ = verifier.finish_without_client_certificate();
-        if let Some(outcome) = take_published_outcome() {
-            tls.outcome = Some(outcome);
-        }
+        tls.outcome = Some(verifier.finish_without_client_certificate().1);
     }
     match &tls.outcome {
         Some(outcome) if !outcome.accepted => Error::VerificationFailed {

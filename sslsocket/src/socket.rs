@@ -9,29 +9,19 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
+use std::ops::{Deref, DerefMut};
 #[cfg(unix)]
 use std::os::fd::OwnedFd;
-use std::path::Path;
-use std::sync::{mpsc, Arc};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crate::certificate::{PatternSyntax, SslCertificate};
-use crate::cipher::SslCipher;
 use crate::configuration::SslConfiguration;
-use crate::error::{Error, Result, SslError};
+use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::key::SslKey;
-use crate::session::{Counters, Session};
-use crate::ssl::{EncodingFormat, KeyAlgorithm, PeerVerifyMode, SslMode, SslProtocol};
-use crate::state::{SocketError, SocketState};
-use crate::tls_context::TlsContext;
-use crate::verify::{
-    IgnoreRule, PeerName, PeerVerifier, PeerVerifyErrorHandler, SslErrorsHandler,
-    VerificationPolicy,
-};
-
-/// Qt's default for the `waitFor*` functions.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
+use crate::socket_core::cannot_connect;
+pub use crate::socket_core::{SocketCore, DEFAULT_WAIT};
+use crate::ssl::SslMode;
+use crate::state::SocketState;
 
 /// What a blocking [`SslSocket`] needs from its transport: a byte stream
 /// with timeouts and a way to close it. Implemented for [`TcpStream`];
@@ -53,12 +43,7 @@ pub trait Transport: Read + Write {
         Self: Sized,
     {
         let _ = (host, port, timeout);
-        Err(Error::InvalidState {
-            operation: "connect",
-            reason:
-                "this transport cannot open connections; create the socket from a connected stream"
-                    .into(),
-        })
+        Err(cannot_connect())
     }
 }
 
@@ -122,14 +107,6 @@ fn at_least_a_millisecond(timeout: Duration) -> Duration {
     timeout.max(Duration::from_millis(1))
 }
 
-/// A connection to make when the socket is next driven.
-#[derive(Debug, Clone)]
-struct Target {
-    host: String,
-    port: u16,
-    encrypt: bool,
-}
-
 /// A TLS socket for clients and servers (`QSslSocket`), blocking, over any
 /// [`Transport`] (a [`TcpStream`] by default).
 ///
@@ -148,47 +125,45 @@ struct Target {
 /// ```
 pub struct SslSocket<S = TcpStream> {
     stream: Option<S>,
-    state: SocketState,
-    target: Option<Target>,
-    session: Session,
-    configuration: SslConfiguration,
-    host_name: Option<String>,
-    ignore: IgnoreRule,
-    on_peer_verify_error: Option<PeerVerifyErrorHandler>,
-    on_ssl_errors: Option<SslErrorsHandler>,
-    error: Option<(SocketError, String)>,
+    core: SocketCore,
     read_timeout: Option<Duration>,
     write_timeout: Option<Duration>,
     /// The timeouts last set on the transport, so that a loop of reads or
     /// writes does not pay a system call each to set them again.
     transport_timeouts: (Option<Option<Duration>>, Option<Option<Duration>>),
-    /// Data written while an encrypted connection is still being set up;
-    /// it goes to TLS when the handshake starts.
-    early_writes: Vec<u8>,
 }
 
 impl<S> std::fmt::Debug for SslSocket<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SslSocket")
-            .field("state", &self.state)
-            .field("mode", &self.session.mode())
-            .field("encrypted", &self.session.is_encrypted())
-            .field("error", &self.error)
-            .finish_non_exhaustive()
+        self.core.fmt(f)
+    }
+}
+
+impl<S> Deref for SslSocket<S> {
+    type Target = SocketCore;
+
+    fn deref(&self) -> &SocketCore {
+        &self.core
+    }
+}
+
+impl<S> DerefMut for SslSocket<S> {
+    fn deref_mut(&mut self) -> &mut SocketCore {
+        &mut self.core
     }
 }
 
 impl SslSocket<TcpStream> {
     /// An unconnected socket with a copy of the default configuration.
     pub fn new() -> SslSocket<TcpStream> {
-        SslSocket::with_stream(None, SocketState::UnconnectedState, SslConfiguration::new())
+        SslSocket::with_core(None, SocketCore::new(SslConfiguration::new(), false))
     }
 
     #[cfg(unix)]
     /// Takes over a connected socket from its file descriptor
     /// (`setSocketDescriptor`); the socket is then connected, in plain mode.
     pub fn set_socket_descriptor(&mut self, descriptor: OwnedFd) -> Result<()> {
-        if self.state != SocketState::UnconnectedState {
+        if self.core.state() != SocketState::UnconnectedState {
             return Err(Error::InvalidState {
                 operation: "set the socket descriptor",
                 reason: "the socket is already in use".into(),
@@ -196,8 +171,8 @@ impl SslSocket<TcpStream> {
         }
         self.stream = Some(TcpStream::from(descriptor));
         self.transport_timeouts = (None, None);
-        self.set_state(SocketState::ConnectedState);
-        self.session.push_event(Event::Connected);
+        self.core.set_state(SocketState::ConnectedState);
+        self.core.session.push_event(Event::Connected);
         Ok(())
     }
 
@@ -302,10 +277,7 @@ impl<S: Transport> SslSocket<S> {
         stream: S,
         configuration: SslConfiguration,
     ) -> SslSocket<S> {
-        let mut socket =
-            SslSocket::with_stream(Some(stream), SocketState::ConnectedState, configuration);
-        socket.session.push_event(Event::Connected);
-        socket
+        SslSocket::with_core(Some(stream), SocketCore::new(configuration, true))
     }
 
     /// Gives the transport back, dropping the TLS state.
@@ -320,30 +292,17 @@ impl<S: Transport> SslSocket<S> {
 }
 
 impl<S> SslSocket<S> {
-    fn with_stream(
-        stream: Option<S>,
-        state: SocketState,
-        configuration: SslConfiguration,
-    ) -> SslSocket<S> {
+    /// A socket over `stream` (if connected) with `core`'s state; the
+    /// servers hand out their sockets this way.
+    pub(crate) fn with_core(stream: Option<S>, core: SocketCore) -> SslSocket<S> {
         SslSocket {
             stream,
-            state,
-            target: None,
-            session: Session::default(),
-            configuration,
-            host_name: None,
-            ignore: IgnoreRule::Nothing,
-            on_peer_verify_error: None,
-            on_ssl_errors: None,
-            error: None,
+            core,
             read_timeout: None,
             write_timeout: None,
             transport_timeouts: (None, None),
-            early_writes: Vec::new(),
         }
     }
-
-    shared_socket_api!();
 
     /// The timeout `std::io::Read` uses when waiting for data; `None` (the
     /// default) waits without limit. A timeout is an `io::Error` of kind
@@ -365,128 +324,53 @@ impl<S> SslSocket<S> {
     /// what is available now (`readLine`); empty when no whole line is
     /// available, unless the peer has closed.
     pub fn read_line(&mut self, max: usize) -> Vec<u8> {
-        if self.session.can_read_line() || self.session.peer_closed() {
-            self.session.read_line(max)
+        if self.core.session.can_read_line() || self.core.session.peer_closed() {
+            self.core.session.read_line(max)
         } else {
             Vec::new()
         }
     }
 
-    // --- writing --------------------------------------------------------------
-
-    /// Queues `data` (`write`): encrypted and sent once the handshake is done,
-    /// or at once in plain mode. Nothing is sent until the socket is driven
-    /// ([`flush`](Self::flush), a `wait_for_*` call, or `std::io::Write`).
-    pub fn write_data(&mut self, data: &[u8]) -> Result<usize> {
-        if self.state == SocketState::UnconnectedState {
-            return Err(self.record(Error::InvalidState {
-                operation: "write",
-                reason: "the socket is not connected".into(),
-            }));
-        }
-        if self.target.as_ref().is_some_and(|t| t.encrypt) {
-            self.early_writes.extend_from_slice(data);
-            return Ok(data.len());
-        }
-        let written = self.session.write_plaintext(data);
-        written.map_err(|e| self.record(e))
-    }
-
     /// Reads the next notification without blocking; see [`Event`].
     pub fn events(&mut self) -> impl Iterator<Item = Event> + '_ {
-        std::iter::from_fn(move || self.session.next_event())
+        std::iter::from_fn(move || self.core.session.next_event())
     }
 }
 
 impl<S: Transport> SslSocket<S> {
-    shared_connect_api!();
-
-    fn start_connecting(&mut self, host: &str, port: u16, encrypt: bool) {
-        if self.state != SocketState::UnconnectedState {
-            self.warn(
-                "connect",
-                "the socket is already connected or connecting; abort it first",
-            );
-            return;
-        }
-        self.host_name = Some(host.to_owned());
-        self.target = Some(Target {
-            host: host.to_owned(),
-            port,
-            encrypt,
-        });
-        self.error = None;
-        self.set_state(SocketState::HostLookupState);
-    }
-
     /// Waits until the connection is made (`waitForConnected`); `None` waits
     /// without limit. The time bounds the name look-up and the connect.
     pub fn wait_for_connected(&mut self, timeout: Option<Duration>) -> Result<()> {
         let deadline = timeout.map(|t| Instant::now() + t);
-        if self.target.is_some() {
+        if self.core.target().is_some() {
             return self.establish(deadline);
         }
-        match self.state {
+        match self.core.state() {
             SocketState::ConnectedState | SocketState::ClosingState => Ok(()),
-            _ => Err(self.record(Error::InvalidState {
+            _ => Err(self.core.record(Error::InvalidState {
                 operation: "wait for the connection",
                 reason: "the socket is not connecting".into(),
             })),
         }
     }
 
+    /// Makes the connection a connect call asked for, if any, and starts
+    /// its handshake.
     fn establish(&mut self, deadline: Option<Instant>) -> Result<()> {
-        let Some(target) = self.target.take() else {
+        let Some(target) = self.core.target().cloned() else {
             return Ok(());
         };
-        self.set_state(SocketState::ConnectingState);
-        let Some(left) = remaining(deadline) else {
-            self.set_state(SocketState::UnconnectedState);
-            return Err(self.record(Error::Timeout {
+        self.core.connecting();
+        let made = match remaining(deadline) {
+            None => Err(Error::Timeout {
                 operation: "connecting",
-            }));
-        };
-        match S::connect(&target.host, target.port, left) {
-            Ok(stream) => {
+            }),
+            Some(left) => S::connect(&target.host, target.port, left).map(|stream| {
                 self.stream = Some(stream);
                 self.transport_timeouts = (None, None);
-                self.set_state(SocketState::ConnectedState);
-                self.session.push_event(Event::Connected);
-                if target.encrypt {
-                    let begun = self.begin_handshake(SslMode::SslClientMode);
-                    begun.map_err(|e| self.record(e))?;
-                    let early = std::mem::take(&mut self.early_writes);
-                    if !early.is_empty() {
-                        let queued = self.session.write_plaintext(&early);
-                        queued.map_err(|e| self.record(e))?;
-                    }
-                }
-                Ok(())
-            }
-            Err(e) => {
-                self.set_state(SocketState::UnconnectedState);
-                Err(self.record(e))
-            }
-        }
-    }
-
-    // --- encryption -------------------------------------------------------------
-
-    /// Starts a client handshake on a connected plain socket (STARTTLS,
-    /// `startClientEncryption`). Refused, with the reason also kept in
-    /// [`error_string`](Self::error_string), unless the socket is connected
-    /// and in plain mode, or when the configuration cannot be used (an
-    /// insecure protocol, no usable cipher, a key that does not match). The
-    /// certificate is checked against the peer verify name, or the host
-    /// connected to.
-    pub fn start_client_encryption(&mut self) -> Result<()> {
-        self.start_encryption("start client encryption", SslMode::SslClientMode)
-    }
-
-    /// Starts a server handshake on a connected plain socket
-    /// (`startServerEncryption`); see [`start_client_encryption`](Self::start_client_encryption).
-    pub fn start_server_encryption(&mut self) -> Result<()> {
-        self.start_encryption("start server encryption", SslMode::SslServerMode)
+            }),
+        };
+        self.core.connected(made)
     }
 
     // --- driving the network --------------------------------------------------
@@ -497,15 +381,15 @@ impl<S: Transport> SslSocket<S> {
     /// Qt's `flush` writes only what fits without blocking. Data written
     /// during the handshake waits for it: see `std::io::Write::flush`.
     pub fn flush(&mut self) -> Result<()> {
-        if self.state == SocketState::UnconnectedState {
-            return Err(self.record(Error::InvalidState {
+        if self.core.state() == SocketState::UnconnectedState {
+            return Err(self.core.record(Error::InvalidState {
                 operation: "flush",
                 reason: "the socket is not connected".into(),
             }));
         }
         let deadline = self.write_timeout.map(|t| Instant::now() + t);
         self.connect_pending(deadline)?;
-        self.drive(deadline, "writing", |s| !s.session.wants_write())
+        self.drive(deadline, "writing", |s| !s.core.session.wants_write())
     }
 
     /// Waits until the handshake completes and the peer is accepted
@@ -514,29 +398,16 @@ impl<S: Transport> SslSocket<S> {
     pub fn wait_for_encrypted(&mut self, timeout: Option<Duration>) -> Result<()> {
         let deadline = timeout.map(|t| Instant::now() + t);
         self.connect_pending(deadline)?;
-        if self.session.mode() == SslMode::UnencryptedMode && !self.session.has_failed() {
-            return Err(self.record(Error::InvalidState {
+        if self.core.session.mode() == SslMode::UnencryptedMode && !self.core.session.has_failed() {
+            return Err(self.core.record(Error::InvalidState {
                 operation: "wait for encryption",
                 reason: "no handshake was started".into(),
             }));
         }
-        let deadline = self.handshake_deadline(deadline);
+        let deadline = self.core.handshake_deadline(deadline);
         self.drive(deadline, "waiting for the handshake", |s| {
-            s.session.is_encrypted() && !s.session.wants_write()
+            s.core.session.is_encrypted() && !s.core.session.wants_write()
         })
-    }
-
-    /// `deadline`, shortened to the configuration's handshake timeout (30 s
-    /// unless set otherwise), so that no wait on a handshake is unbounded.
-    fn handshake_deadline(&self, deadline: Option<Instant>) -> Option<Instant> {
-        let limit = self
-            .configuration
-            .handshake_timeout()
-            .map(|t| Instant::now() + t);
-        match (deadline, limit) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
     }
 
     /// Waits until new data has arrived (`waitForReadyRead`): data that
@@ -547,8 +418,10 @@ impl<S: Transport> SslSocket<S> {
     pub fn wait_for_ready_read(&mut self, timeout: Option<Duration>) -> Result<()> {
         let deadline = timeout.map(|t| Instant::now() + t);
         self.connect_pending(deadline)?;
-        self.drive(deadline, "waiting for data", |s| s.session.has_fresh_data())?;
-        self.session.take_fresh_data();
+        self.drive(deadline, "waiting for data", |s| {
+            s.core.session.has_fresh_data()
+        })?;
+        self.core.session.take_fresh_data();
         Ok(())
     }
 
@@ -557,9 +430,9 @@ impl<S: Transport> SslSocket<S> {
         let deadline = timeout.map(|t| Instant::now() + t);
         self.connect_pending(deadline)?;
         self.drive(deadline, "writing", |s| {
-            !s.session.is_handshaking()
-                && s.session.bytes_to_write() == 0
-                && !s.session.wants_write()
+            !s.core.session.is_handshaking()
+                && s.core.session.bytes_to_write() == 0
+                && !s.core.session.wants_write()
         })
     }
 
@@ -567,12 +440,12 @@ impl<S: Transport> SslSocket<S> {
     /// started with [`disconnect_from_host`](Self::disconnect_from_host)
     /// finishes (`waitForDisconnected`).
     pub fn wait_for_disconnected(&mut self, timeout: Option<Duration>) -> Result<()> {
-        if self.state == SocketState::UnconnectedState {
+        if self.core.state() == SocketState::UnconnectedState {
             return Ok(());
         }
         let deadline = timeout.map(|t| Instant::now() + t);
         let closed = self.drive(deadline, "waiting for the disconnect", |s| {
-            s.session.peer_closed()
+            s.core.session.peer_closed()
         });
         match closed {
             Ok(()) | Err(Error::RemoteHostClosed) => {
@@ -586,20 +459,15 @@ impl<S: Transport> SslSocket<S> {
     /// Closes after sending what is queued and, with TLS, a close_notify
     /// (`disconnectFromHost`). Waits at most 30 s for the data to go out.
     pub fn disconnect_from_host(&mut self) {
-        if self.state == SocketState::UnconnectedState {
+        if !self.core.begin_disconnect() {
             return;
-        }
-        self.target = None;
-        self.set_state(SocketState::ClosingState);
-        if self.session.is_encrypted() {
-            self.session.send_close_notify();
         }
         let deadline = Some(Instant::now() + DEFAULT_WAIT);
         if let Err(e) = self.drive(deadline, "sending the last data", |s| {
-            !s.session.wants_write()
+            !s.core.session.wants_write()
         }) {
             if !matches!(e, Error::RemoteHostClosed) {
-                self.record(e);
+                self.core.record(e);
             }
         }
         self.close_transport();
@@ -607,9 +475,7 @@ impl<S: Transport> SslSocket<S> {
 
     /// Closes at once, dropping anything not yet sent (`abort`).
     pub fn abort(&mut self) {
-        self.target = None;
-        self.early_writes.clear();
-        self.session.discard();
+        self.core.discard();
         self.close_transport();
     }
 
@@ -621,7 +487,7 @@ impl<S: Transport> SslSocket<S> {
     /// Closes a connection that is over (the peer closed it, or it
     /// failed), answering a clean close with close_notify first.
     fn end_connection(&mut self) {
-        if self.session.answer_close_notify() {
+        if self.core.session.answer_close_notify() {
             self.send_last_records();
         }
         self.close_transport();
@@ -639,8 +505,8 @@ impl<S: Transport> SslSocket<S> {
             self.transport_timeouts.1 = Some(Some(LAST_RECORDS_WAIT));
         }
         let deadline = Instant::now() + LAST_RECORDS_WAIT;
-        while self.session.wants_write() && Instant::now() < deadline {
-            if !matches!(self.session.write_to(stream), Ok(n) if n > 0) {
+        while self.core.session.wants_write() && Instant::now() < deadline {
+            if !matches!(self.core.session.write_to(stream), Ok(n) if n > 0) {
                 break;
             }
         }
@@ -650,10 +516,7 @@ impl<S: Transport> SslSocket<S> {
         if let Some(stream) = &mut self.stream {
             let _ = stream.shutdown();
         }
-        if self.state != SocketState::UnconnectedState {
-            self.set_state(SocketState::UnconnectedState);
-            self.session.push_event(Event::Disconnected);
-        }
+        self.core.closed();
     }
 
     fn connect_pending(&mut self, deadline: Option<Instant>) -> Result<()> {
@@ -675,7 +538,7 @@ impl<S: Transport> SslSocket<S> {
             if ends_connection(&e) {
                 self.end_connection();
             }
-            self.record(e)
+            self.core.record(e)
         })
     }
 
@@ -692,7 +555,7 @@ impl<S: Transport> SslSocket<S> {
                     reason: "the socket is not connected".into(),
                 });
             };
-            while self.session.wants_write() {
+            while self.core.session.wants_write() {
                 let Some(left) = remaining(deadline).map(coarse) else {
                     return Err(Error::Timeout { operation });
                 };
@@ -700,7 +563,7 @@ impl<S: Transport> SslSocket<S> {
                     stream.set_write_timeout(left)?;
                     self.transport_timeouts.1 = Some(left);
                 }
-                match self.session.write_to(stream) {
+                match self.core.session.write_to(stream) {
                     Ok(0) => return Err(Error::RemoteHostClosed),
                     Ok(_) => {}
                     Err(e) if is_timeout(&e) => return Err(Error::Timeout { operation }),
@@ -708,7 +571,7 @@ impl<S: Transport> SslSocket<S> {
                     Err(e) => return Err(Error::Io(e)),
                 }
             }
-            if self.session.has_failed() {
+            if self.core.session.has_failed() {
                 return Err(Error::InvalidState {
                     operation,
                     reason: format!("the connection failed earlier: {}", self.error_string()),
@@ -717,8 +580,8 @@ impl<S: Transport> SslSocket<S> {
             if done(self) {
                 return Ok(());
             }
-            if !self.session.wants_read() {
-                return Err(if self.session.peer_closed() {
+            if !self.core.session.wants_read() {
+                return Err(if self.core.session.peer_closed() {
                     Error::RemoteHostClosed
                 } else {
                     Error::InvalidState {
@@ -735,7 +598,7 @@ impl<S: Transport> SslSocket<S> {
                 stream.set_read_timeout(left)?;
                 self.transport_timeouts.0 = Some(left);
             }
-            match self.session.read_from(stream) {
+            match self.core.session.read_from(stream) {
                 Ok(0) => {
                     if done(self) {
                         return Ok(());
@@ -752,120 +615,6 @@ impl<S: Transport> SslSocket<S> {
                 }
             }
         }
-    }
-}
-
-/// What a handshake is made from: a socket's configuration and verification
-/// settings. Shared by the blocking and the async socket, so that both turn
-/// configuration and policy into rustls configurations and verifiers in one
-/// place.
-pub(crate) struct HandshakeSetup<'a> {
-    pub(crate) configuration: &'a SslConfiguration,
-    /// The name the server is verified against (and SNI carries); clients only.
-    pub(crate) peer_name: Option<&'a str>,
-    pub(crate) ignore: &'a IgnoreRule,
-    pub(crate) on_peer_verify_error: Option<&'a PeerVerifyErrorHandler>,
-    pub(crate) on_ssl_errors: Option<&'a SslErrorsHandler>,
-}
-
-/// A handshake ready to be started on a [`Session`].
-pub(crate) enum HandshakeStart {
-    Client {
-        config: Arc<rustls::ClientConfig>,
-        name: rustls_pki_types::ServerName<'static>,
-    },
-    Server {
-        config: Arc<rustls::ServerConfig>,
-        verifier: Arc<PeerVerifier>,
-    },
-}
-
-impl HandshakeStart {
-    /// Starts the handshake on `session`.
-    pub(crate) fn begin(self, session: &mut Session) -> Result<()> {
-        match self {
-            HandshakeStart::Client { config, name } => session.start_client(config, name),
-            HandshakeStart::Server { config, verifier } => session.start_server(config, verifier),
-        }
-    }
-}
-
-impl HandshakeSetup<'_> {
-    fn policy(&self, side: SslMode) -> VerificationPolicy {
-        VerificationPolicy {
-            side,
-            mode: self.configuration.peer_verify_mode(),
-            ignore: self.ignore.clone(),
-            on_peer_verify_error: self.on_peer_verify_error.cloned(),
-            on_ssl_errors: self.on_ssl_errors.cloned(),
-        }
-    }
-
-    /// Whether sessions of this socket may be shared: only when no error
-    /// can be accepted, so that a resumed session never skips a check a
-    /// fresh handshake would have failed.
-    fn strict(policy: &VerificationPolicy) -> bool {
-        policy.effective_mode() == PeerVerifyMode::VerifyPeer && Self::plain(policy)
-    }
-
-    /// Whether the configuration alone decides verification: nothing is
-    /// ignored and no handler is set.
-    fn plain(policy: &VerificationPolicy) -> bool {
-        policy.ignore == IgnoreRule::Nothing
-            && policy.on_ssl_errors.is_none()
-            && policy.on_peer_verify_error.is_none()
-    }
-
-    /// A client handshake: the configuration's shared strict client
-    /// configuration when no error can be accepted (sessions resume), else
-    /// a per-connection verifier.
-    pub(crate) fn client(&self) -> Result<HandshakeStart> {
-        let context = TlsContext::for_configuration(self.configuration)?;
-        let name = self
-            .peer_name
-            .map(str::to_owned)
-            .ok_or_else(|| Error::InvalidState {
-                operation: "start client encryption",
-                reason: "no host name to verify the server against; set a peer verify name".into(),
-            })?;
-        let server_name = PeerName::parse(&name)
-            .and_then(|n| n.server_name())
-            .ok_or_else(|| Error::InvalidPeerName { name: name.clone() })?;
-        let policy = self.policy(SslMode::SslClientMode);
-        if Self::strict(&policy) {
-            // The shared verifier checks the name the connection is made by,
-            // which is `name`: the same check, and sessions can be resumed.
-            return Ok(HandshakeStart::Client {
-                config: context.strict_client_config(),
-                name: server_name,
-            });
-        }
-        let verifier = context.verifier(policy, Some(name));
-        Ok(HandshakeStart::Client {
-            config: context.client_config(verifier)?,
-            name: server_name,
-        })
-    }
-
-    /// A server handshake: the configuration's shared server configuration
-    /// when the configuration alone decides verification, else one with the
-    /// connection's own verifier.
-    pub(crate) fn server(&self) -> Result<HandshakeStart> {
-        let context = TlsContext::for_configuration(self.configuration)?;
-        let policy = self.policy(SslMode::SslServerMode);
-        if Self::plain(&policy) {
-            let (config, verifier) = context.plain_server()?;
-            return Ok(HandshakeStart::Server { config, verifier });
-        }
-        // Resumed clients skip certificate checks; with handlers or ignore
-        // rules that is safe only where no check could have failed the
-        // handshake, or none is made.
-        let share = policy.effective_mode() == PeerVerifyMode::VerifyNone
-            || (policy.effective_mode() == PeerVerifyMode::QueryPeer
-                && policy.on_peer_verify_error.is_none());
-        let verifier = context.verifier(policy, None);
-        let config = context.server_config(verifier.clone(), share)?;
-        Ok(HandshakeStart::Server { config, verifier })
     }
 }
 
@@ -921,17 +670,17 @@ impl<S: Transport> Read for SslSocket<S> {
             return Ok(0);
         }
         loop {
-            let n = self.session.read_plaintext(buf);
+            let n = self.core.session.read_plaintext(buf);
             if n > 0 {
                 return Ok(n);
             }
-            if self.session.truncated() {
+            if self.core.session.truncated() {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "the peer closed the connection without close_notify; the data may be truncated",
                 ));
             }
-            if self.session.peer_closed() {
+            if self.core.session.peer_closed() {
                 // The close may have come with the last data; either way the
                 // connection is over, as when a wait runs into it.
                 self.end_connection();
@@ -940,7 +689,7 @@ impl<S: Transport> Read for SslSocket<S> {
             match self.wait_for_ready_read(self.read_timeout) {
                 Ok(()) => {}
                 // The loop turns the end of the stream into Ok(0) or the truncation error.
-                Err(Error::RemoteHostClosed) if self.session.peer_closed() => continue,
+                Err(Error::RemoteHostClosed) if self.core.session.peer_closed() => continue,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -971,13 +720,13 @@ impl<S: Transport> SslSocket<S> {
     fn flush_for_write(&mut self) -> Result<()> {
         let deadline = self.write_timeout.map(|t| Instant::now() + t);
         self.connect_pending(deadline)?;
-        if self.session.is_handshaking() {
-            let deadline = self.handshake_deadline(deadline);
+        if self.core.session.is_handshaking() {
+            let deadline = self.core.handshake_deadline(deadline);
             self.drive(deadline, "waiting for the handshake", |s| {
-                s.session.is_encrypted()
+                s.core.session.is_encrypted()
             })?;
         }
-        self.drive(deadline, "writing", |s| !s.session.wants_write())?;
+        self.drive(deadline, "writing", |s| !s.core.session.wants_write())?;
         Ok(())
     }
 }

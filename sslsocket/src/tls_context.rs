@@ -8,6 +8,11 @@
 //! and do not re-parse the system roots. Sockets whose verification the
 //! configuration alone decides share whole rustls configurations; only the
 //! others get a configuration with a verifier of their own per handshake.
+//!
+//! A shared configuration's verifier serves one handshake at a time (see
+//! [`VerifierLease`]), so each configuration keeps a few of them
+//! ([`SharedConfigs`]): concurrent handshakes each take a free one, and a
+//! handshake that finds none free gets a configuration of its own.
 
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
@@ -23,7 +28,9 @@ use crate::configuration::SslConfiguration;
 use crate::error::{Error, Result};
 use crate::ssl::{PeerVerifyMode, SslMode};
 use crate::ssl::{SslOption, TlsVersion};
-use crate::verify::{PeerVerifier, Purpose, TrustAnchors, VerificationPolicy, VerifyOptions};
+use crate::verify::{
+    PeerVerifier, Purpose, TrustAnchors, VerificationPolicy, VerifierLease, VerifyOptions,
+};
 
 /// How many configurations keep their contexts; a program rarely uses more
 /// than a handful, and a bounded cache cannot grow without limit when one
@@ -32,6 +39,70 @@ const CACHED_CONTEXTS: usize = 32;
 
 /// How many sessions each side remembers for resumption.
 const SESSION_CACHE_SIZE: usize = 256;
+
+/// How many handshakes of one configuration can use its shared rustls
+/// configurations at once; more get configurations of their own (a client
+/// then cannot resume a session).
+const SHARED_CONFIGS: usize = 16;
+
+/// A rustls configuration shared by a configuration's connections, with
+/// the verifier in it.
+type Shared<C> = (Arc<C>, Arc<PeerVerifier>);
+
+/// Up to [`SHARED_CONFIGS`] shared rustls configurations, built when first
+/// needed, each lent to one handshake at a time through its verifier.
+struct SharedConfigs<C> {
+    slots: Box<[OnceLock<Shared<C>>]>,
+}
+
+impl<C> SharedConfigs<C> {
+    fn new() -> SharedConfigs<C> {
+        SharedConfigs {
+            slots: (0..SHARED_CONFIGS).map(|_| OnceLock::new()).collect(),
+        }
+    }
+
+    /// Slot `index`, built by `build` if it is new.
+    fn slot(&self, index: usize, build: &impl Fn() -> Result<Shared<C>>) -> Result<&Shared<C>> {
+        let slot = &self.slots[index];
+        if let Some(built) = slot.get() {
+            return Ok(built);
+        }
+        let built = build()?;
+        // Two handshakes may build the same slot; one is kept.
+        Ok(slot.get_or_init(|| built))
+    }
+
+    /// The first configuration, however many handshakes use it: only for a
+    /// verifier that never verifies.
+    fn first(&self, build: impl Fn() -> Result<Shared<C>>) -> Result<Shared<C>> {
+        self.slot(0, &build).cloned()
+    }
+
+    /// The first configuration no handshake holds, leased; `None` when
+    /// every one is held.
+    fn lease(&self, build: impl Fn() -> Result<Shared<C>>) -> Result<Option<Prepared<C>>> {
+        for index in 0..self.slots.len() {
+            let (config, verifier) = self.slot(index, &build)?;
+            if let Some(lease) = verifier.try_lease() {
+                return Ok(Some(Prepared {
+                    config: config.clone(),
+                    verifier: verifier.clone(),
+                    lease: Some(lease),
+                }));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// A rustls configuration for one handshake, with the verifier its outcome
+/// comes from and, for a shared one, the handshake's hold on it.
+pub(crate) struct Prepared<C> {
+    pub(crate) config: Arc<C>,
+    pub(crate) verifier: Arc<PeerVerifier>,
+    pub(crate) lease: Option<VerifierLease>,
+}
 
 /// The rustls pieces built from one configuration value.
 pub(crate) struct TlsContext {
@@ -45,14 +116,16 @@ pub(crate) struct TlsContext {
     ticketer: Option<Arc<dyn ProducesTickets>>,
     key_log: Option<Arc<KeyLogFile>>,
     client_credentials: Option<Arc<dyn ResolvesClientCert>>,
-    /// The client configuration of sockets whose verification cannot accept
-    /// any error. It is shared, verifier included, because rustls resumes a
-    /// session only with the very verifier and credentials that made it.
-    strict_client: Arc<ClientConfig>,
-    /// The server configuration (and its verifier) of sockets whose
-    /// verification the configuration alone decides, shared so that a
-    /// handshake does not build one; made by the first server handshake.
-    plain_server: OnceLock<(Arc<ServerConfig>, Arc<PeerVerifier>)>,
+    /// The client configurations of sockets whose verification cannot
+    /// accept any error. They are shared, verifier included, because rustls
+    /// resumes a session only with the very verifier and credentials that
+    /// made it; each has its own session store, as a session stored through
+    /// one cannot be resumed through another.
+    strict_clients: SharedConfigs<ClientConfig>,
+    /// The server configurations of sockets whose verification the
+    /// configuration alone decides, shared so that a handshake does not
+    /// build one. They share one session store.
+    plain_servers: SharedConfigs<ServerConfig>,
 }
 
 impl std::fmt::Debug for TlsContext {
@@ -142,13 +215,7 @@ impl TlsContext {
             _ => None,
         };
 
-        let tickets_off = configuration.test_ssl_option(SslOption::SslOptionDisableSessionTickets);
-        let mut client_resumption = Resumption::in_memory_sessions(SESSION_CACHE_SIZE);
-        if tickets_off {
-            client_resumption =
-                client_resumption.tls12_resumption(rustls::client::Tls12Resumption::SessionIdOnly);
-        }
-        let ticketer = if tickets_off {
+        let ticketer = if configuration.test_ssl_option(SslOption::SslOptionDisableSessionTickets) {
             None
         } else {
             Some(rustls::crypto::aws_lc_rs::Ticketer::new().map_err(Error::Tls)?)
@@ -159,35 +226,10 @@ impl TlsContext {
         let client_credentials = identity.clone().map(|identity| {
             Arc::new(SingleCertAndKey::from(identity)) as Arc<dyn ResolvesClientCert>
         });
-        let strict_verifier = verifier(
-            VerificationPolicy {
-                side: SslMode::SslClientMode,
-                mode: PeerVerifyMode::VerifyPeer,
-                ..VerificationPolicy::default()
-            },
-            VerifyOptions::with_shared_roots(roots.clone())
-                .with_max_depth(configuration.peer_verify_depth()),
-            &anchors,
-        );
         let key_log = configuration
             .dangerous_key_log_file()
             .map(|path| Arc::new(KeyLogFile::new(path)));
-        let sessions_shared =
-            !configuration.test_ssl_option(SslOption::SslOptionDisableSessionSharing);
-        let strict_client = client_config(ClientParts {
-            configuration,
-            provider: &provider,
-            versions: &versions,
-            verifier: strict_verifier,
-            credentials: client_credentials.clone(),
-            resumption: if sessions_shared {
-                client_resumption
-            } else {
-                Resumption::disabled()
-            },
-            key_log: key_log.clone(),
-        })?;
-        Ok(TlsContext {
+        let context = TlsContext {
             configuration: configuration.clone(),
             provider,
             versions,
@@ -198,9 +240,14 @@ impl TlsContext {
             ticketer,
             key_log,
             client_credentials,
-            strict_client,
-            plain_server: OnceLock::new(),
-        })
+            strict_clients: SharedConfigs::new(),
+            plain_servers: SharedConfigs::new(),
+        };
+        // Built now, so that a configuration rustls refuses fails here and
+        // the first client handshake finds it ready.
+        let first = context.strict_client()?;
+        let _ = context.strict_clients.slots[0].set(first);
+        Ok(context)
     }
 
     /// A verifier applying `policy` with this configuration's roots and
@@ -226,10 +273,41 @@ impl TlsContext {
             .test_ssl_option(SslOption::SslOptionDisableSessionSharing)
     }
 
-    /// The shared configuration of clients that accept no error (see
-    /// [`TlsContext::strict_client`]); their sessions can be resumed.
-    pub(crate) fn strict_client_config(&self) -> Arc<ClientConfig> {
-        self.strict_client.clone()
+    /// A client configuration that accepts no error, with its own
+    /// verifier and session store (see [`TlsContext::strict_clients`]).
+    fn strict_client(&self) -> Result<Shared<ClientConfig>> {
+        let verifier = self.verifier(
+            VerificationPolicy {
+                side: SslMode::SslClientMode,
+                mode: PeerVerifyMode::VerifyPeer,
+                ..VerificationPolicy::default()
+            },
+            None,
+        );
+        let mut resumption = Resumption::disabled();
+        if self.sessions_shared() {
+            resumption = Resumption::in_memory_sessions(SESSION_CACHE_SIZE);
+            if self.ticketer.is_none() {
+                resumption =
+                    resumption.tls12_resumption(rustls::client::Tls12Resumption::SessionIdOnly);
+            }
+        }
+        let config = client_config(ClientParts {
+            configuration: &self.configuration,
+            provider: &self.provider,
+            versions: &self.versions,
+            verifier: verifier.clone(),
+            credentials: self.client_credentials.clone(),
+            resumption,
+            key_log: self.key_log.clone(),
+        })?;
+        Ok((config, verifier))
+    }
+
+    /// A shared configuration for a client that accepts no error, whose
+    /// sessions can be resumed; `None` when every one is in a handshake.
+    pub(crate) fn lease_strict_client(&self) -> Result<Option<Prepared<ClientConfig>>> {
+        self.strict_clients.lease(|| self.strict_client())
     }
 
     /// A client configuration with the connection's own `verifier`, for a
@@ -248,23 +326,37 @@ impl TlsContext {
         })
     }
 
-    /// The shared server configuration for the configuration's own
-    /// verification policy (no handlers, nothing ignored), with its verifier.
-    pub(crate) fn plain_server(&self) -> Result<(Arc<ServerConfig>, Arc<PeerVerifier>)> {
-        if let Some(built) = self.plain_server.get() {
-            return Ok(built.clone());
+    /// A shared server configuration for the configuration's own
+    /// verification policy (no handlers, nothing ignored); `None` when every
+    /// one is in a handshake. Under `VerifyNone` no client certificate is
+    /// asked for, so the verifier never verifies and one configuration
+    /// serves every handshake at once.
+    pub(crate) fn plain_server(&self) -> Result<Option<Prepared<ServerConfig>>> {
+        let build = || {
+            let verifier = self.verifier(
+                VerificationPolicy {
+                    side: SslMode::SslServerMode,
+                    mode: self.configuration.peer_verify_mode(),
+                    ..VerificationPolicy::default()
+                },
+                None,
+            );
+            Ok((self.server_config(verifier.clone(), true)?, verifier))
+        };
+        if self
+            .configuration
+            .peer_verify_mode()
+            .effective(SslMode::SslServerMode)
+            == PeerVerifyMode::VerifyNone
+        {
+            let (config, verifier) = self.plain_servers.first(build)?;
+            return Ok(Some(Prepared {
+                config,
+                verifier,
+                lease: None,
+            }));
         }
-        let verifier = self.verifier(
-            VerificationPolicy {
-                side: SslMode::SslServerMode,
-                mode: self.configuration.peer_verify_mode(),
-                ..VerificationPolicy::default()
-            },
-            None,
-        );
-        let config = self.server_config(verifier.clone(), true)?;
-        // Two first handshakes may race; the one stored is shared from then on.
-        Ok(self.plain_server.get_or_init(|| (config, verifier)).clone())
+        self.plain_servers.lease(build)
     }
 
     /// A server configuration verifying clients with `verifier`, sharing

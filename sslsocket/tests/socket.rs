@@ -1650,11 +1650,10 @@ fn a_lenient_client_does_not_share_its_session_with_a_strict_one() {
         server_configuration.set_peer_verify_mode(PeerVerifyMode::VerifyNone);
         let client_configuration = pki.client_configuration();
 
-        let (lenient, result) = connect_once(
-            &client_configuration,
-            &server_configuration,
-            SslSocket::ignore_ssl_errors,
-        );
+        let (lenient, result) =
+            connect_once(&client_configuration, &server_configuration, |socket| {
+                socket.ignore_ssl_errors()
+            });
         result.unwrap();
         assert_eq!(
             codes(&lenient.ssl_handshake_errors()),

@@ -4,6 +4,7 @@ use std::collections::{HashMap, VecDeque};
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -13,18 +14,8 @@ use ::tokio::task::{JoinError, JoinSet};
 
 use super::SslSocket;
 use crate::configuration::SslConfiguration;
-use crate::error::{Error, Result, SslError};
-use crate::server::{
-    check_server_configuration, queue_event, ServerEvent, ServerMode, DEFAULT_HANDSHAKE_TIMEOUT,
-    DEFAULT_MAX_PENDING_CONNECTIONS,
-};
-use crate::verify::{IgnoreRule, PeerVerifyDecision, SslErrorsDecision};
-
-/// A server-level `ssl_errors` handler: gets the client's address too.
-type SslErrorsHook = Arc<dyn Fn(SocketAddr, &[SslError]) -> SslErrorsDecision + Send + Sync>;
-
-/// A server-level `peer_verify_error` handler: gets the client's address too.
-type PeerVerifyErrorHook = Arc<dyn Fn(SocketAddr, &SslError) -> PeerVerifyDecision + Send + Sync>;
+use crate::error::{Error, Result};
+use crate::server_settings::{queue_event, ServerEvent, ServerMode, ServerSettings};
 
 /// Events, shared with the handshake tasks (which report certificate errors
 /// as they happen). Bounded as the blocking server's (`queue_event`).
@@ -66,13 +57,7 @@ type Handshake = (SocketAddr, Result<SslSocket<TcpStream>>);
 /// cancels the handshakes still running (their sockets are dropped) and
 /// drops the connections not yet taken.
 pub struct SslServer {
-    configuration: SslConfiguration,
-    mode: ServerMode,
-    handshake_timeout: Option<Duration>,
-    max_pending: usize,
-    ignore: IgnoreRule,
-    on_ssl_errors: Option<SslErrorsHook>,
-    on_peer_verify_error: Option<PeerVerifyErrorHook>,
+    settings: ServerSettings,
     listener: Option<TcpListener>,
     handshakes: JoinSet<Handshake>,
     /// The client of each running handshake task, to report one that panics.
@@ -86,11 +71,24 @@ impl std::fmt::Debug for SslServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SslServer")
             .field("local_address", &self.local_address())
-            .field("mode", &self.mode)
-            .field("handshake_timeout", &self.handshake_timeout)
+            .field("settings", &self.settings)
             .field("handshaking", &self.handshakes.len())
             .field("ready", &self.ready.len())
             .finish_non_exhaustive()
+    }
+}
+
+impl Deref for SslServer {
+    type Target = ServerSettings;
+
+    fn deref(&self) -> &ServerSettings {
+        &self.settings
+    }
+}
+
+impl DerefMut for SslServer {
+    fn deref_mut(&mut self) -> &mut ServerSettings {
+        &mut self.settings
     }
 }
 
@@ -98,15 +96,8 @@ impl SslServer {
     /// A server using `configuration` for every connection; checked as for
     /// the blocking [`SslServer::new`](crate::SslServer::new).
     pub fn new(configuration: SslConfiguration) -> Result<SslServer> {
-        check_server_configuration(&configuration)?;
         Ok(SslServer {
-            configuration,
-            mode: ServerMode::Encrypted,
-            handshake_timeout: Some(DEFAULT_HANDSHAKE_TIMEOUT),
-            max_pending: DEFAULT_MAX_PENDING_CONNECTIONS,
-            ignore: IgnoreRule::Nothing,
-            on_ssl_errors: None,
-            on_peer_verify_error: None,
+            settings: ServerSettings::new(configuration)?,
             listener: None,
             handshakes: JoinSet::new(),
             peers: HashMap::new(),
@@ -114,10 +105,6 @@ impl SslServer {
             events: EventLog::default(),
         })
     }
-
-    // --- settings -------------------------------------------------------------
-
-    shared_server_api!();
 
     // --- listening ------------------------------------------------------------
 
@@ -223,7 +210,7 @@ impl SslServer {
                     reason: "the server is not listening; call listen first".into(),
                 }));
             };
-            if self.handshakes.len() + self.ready.len() >= self.max_pending {
+            if self.handshakes.len() + self.ready.len() >= self.settings.max_pending_connections() {
                 // A finishing handshake wakes us (collect polled the set).
                 return Poll::Pending;
             }
@@ -328,14 +315,16 @@ impl SslServer {
     /// of its own in encrypted mode.
     fn take_connection(&mut self, stream: TcpStream, peer: SocketAddr) {
         let _ = stream.set_nodelay(true);
-        match self.mode {
+        match self.settings.mode() {
             ServerMode::Plain => {
-                let socket = self.prepare(stream, peer);
+                let socket =
+                    SslSocket::with_core(Some(stream), self.settings.socket_core(peer), None);
                 self.ready.push_back(socket);
             }
             ServerMode::Encrypted => {
-                let socket = self.prepare(stream, peer);
-                let timeout = self.handshake_timeout;
+                let socket =
+                    SslSocket::with_core(Some(stream), self.settings.socket_core(peer), None);
+                let timeout = self.settings.handshake_timeout();
                 let log = self.events.clone();
                 let task = self
                     .handshakes

@@ -3,35 +3,29 @@
 use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice, Read, Write};
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
+use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{ready, Context, Poll, Waker};
 use std::time::Duration;
 
 use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use ::tokio::net::TcpStream;
 
-use crate::certificate::{PatternSyntax, SslCertificate};
-use crate::cipher::SslCipher;
 use crate::configuration::SslConfiguration;
-use crate::error::{Error, Result, SslError};
+use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::key::SslKey;
-use crate::session::{Counters, Session};
-use crate::socket::{ends_connection, is_closed, HandshakeSetup, DEFAULT_WAIT};
-use crate::ssl::{EncodingFormat, KeyAlgorithm, PeerVerifyMode, SslMode, SslProtocol};
-use crate::state::{SocketError, SocketState};
-use crate::verify::{IgnoreRule, PeerVerifyErrorHandler, SslErrorsHandler};
+use crate::socket::{ends_connection, is_closed};
+use crate::socket_core::{cannot_connect, SocketCore, DEFAULT_WAIT};
+use crate::ssl::SslMode;
+use crate::state::SocketState;
 
 /// A connection being made: the look-up and connect, as one future kept in
 /// the socket so that a cancelled wait loses nothing.
 type ConnectFuture<S> = Pin<Box<dyn Future<Output = Result<S>> + Send>>;
 
-struct Connecting<S> {
-    future: ConnectFuture<S>,
-    encrypt: bool,
-}
+/// How a socket opens its connections; sockets made over a stream have
+/// none.
+type Connector<S> = fn(String, u16) -> ConnectFuture<S>;
 
 /// Which directions a drive may use. The `AsyncRead` and `AsyncWrite`
 /// implementations each use only their own, so that a socket split with
@@ -115,54 +109,41 @@ fn would_block(e: &io::Error) -> bool {
 /// [`AsyncWrite`].
 pub struct SslSocket<S = TcpStream> {
     stream: Option<S>,
-    state: SocketState,
-    connecting: Option<Connecting<S>>,
-    session: Session,
-    configuration: SslConfiguration,
-    host_name: Option<String>,
-    ignore: IgnoreRule,
-    on_peer_verify_error: Option<PeerVerifyErrorHandler>,
-    on_ssl_errors: Option<SslErrorsHandler>,
-    error: Option<(SocketError, String)>,
-    /// Data written while an encrypted connection is still being made; it
-    /// goes to TLS when the handshake starts.
-    early_writes: Vec<u8>,
+    core: SocketCore,
+    /// The connection being made, once the socket is driven after a connect call.
+    connecting: Option<ConnectFuture<S>>,
+    connector: Option<Connector<S>>,
 }
 
 impl<S> std::fmt::Debug for SslSocket<S> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SslSocket")
-            .field("state", &self.state)
-            .field("mode", &self.session.mode())
-            .field("encrypted", &self.session.is_encrypted())
-            .field("error", &self.error)
-            .finish_non_exhaustive()
+        self.core.fmt(f)
+    }
+}
+
+impl<S> Deref for SslSocket<S> {
+    type Target = SocketCore;
+
+    fn deref(&self) -> &SocketCore {
+        &self.core
+    }
+}
+
+impl<S> DerefMut for SslSocket<S> {
+    fn deref_mut(&mut self) -> &mut SocketCore {
+        &mut self.core
     }
 }
 
 impl SslSocket<TcpStream> {
     /// An unconnected socket with a copy of the default configuration.
     pub fn new() -> SslSocket<TcpStream> {
-        SslSocket::with_stream(None, SocketState::UnconnectedState, SslConfiguration::new())
-    }
-
-    shared_connect_api!();
-
-    fn start_connecting(&mut self, host: &str, port: u16, encrypt: bool) {
-        if self.state != SocketState::UnconnectedState {
-            self.warn(
-                "connect",
-                "the socket is already connected or connecting; abort it first",
-            );
-            return;
-        }
-        self.host_name = Some(host.to_owned());
-        self.connecting = Some(Connecting {
-            future: Box::pin(connect_tcp(host.to_owned(), port)),
-            encrypt,
-        });
-        self.error = None;
-        self.set_state(SocketState::HostLookupState);
+        let core = SocketCore::new(SslConfiguration::new(), false);
+        SslSocket::with_core(
+            None,
+            core,
+            Some(|host, port| Box::pin(connect_tcp(host, port))),
+        )
     }
 
     /// Always true: TLS is built in (`supportsSsl`).
@@ -250,31 +231,23 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         stream: S,
         configuration: SslConfiguration,
     ) -> SslSocket<S> {
-        let mut socket =
-            SslSocket::with_stream(Some(stream), SocketState::ConnectedState, configuration);
-        socket.session.push_event(Event::Connected);
-        socket
+        SslSocket::with_core(Some(stream), SocketCore::new(configuration, true), None)
     }
 }
 
 impl<S> SslSocket<S> {
-    fn with_stream(
+    /// A socket over `stream` (if connected) with `core`'s state; the
+    /// server hands out its sockets this way.
+    pub(crate) fn with_core(
         stream: Option<S>,
-        state: SocketState,
-        configuration: SslConfiguration,
+        core: SocketCore,
+        connector: Option<Connector<S>>,
     ) -> SslSocket<S> {
         SslSocket {
             stream,
-            state,
+            core,
             connecting: None,
-            session: Session::default(),
-            configuration,
-            host_name: None,
-            ignore: IgnoreRule::Nothing,
-            on_peer_verify_error: None,
-            on_ssl_errors: None,
-            error: None,
-            early_writes: Vec::new(),
+            connector,
         }
     }
 
@@ -287,45 +260,6 @@ impl<S> SslSocket<S> {
     pub fn get_ref(&self) -> Option<&S> {
         self.stream.as_ref()
     }
-
-    shared_socket_api!();
-
-    // --- reading and writing without waiting -----------------------------------
-
-    /// Queues `data` (`write`): encrypted and sent once the handshake is
-    /// done, or as it is in plain mode. Nothing is sent until the socket is
-    /// driven: [`flush`](Self::flush), a `wait_for_*` call, a write through
-    /// [`AsyncWrite`], or [`events`](Self::events).
-    pub fn write_data(&mut self, data: &[u8]) -> Result<usize> {
-        if self.state == SocketState::UnconnectedState {
-            return Err(self.record(Error::InvalidState {
-                operation: "write",
-                reason: "the socket is not connected".into(),
-            }));
-        }
-        if self.connecting.as_ref().is_some_and(|c| c.encrypt) {
-            self.early_writes.extend_from_slice(data);
-            return Ok(data.len());
-        }
-        let written = self.session.write_plaintext(data);
-        written.map_err(|e| self.record(e))
-    }
-
-    // --- encryption -------------------------------------------------------------
-
-    /// Starts a client handshake on a connected plain socket (STARTTLS,
-    /// `startClientEncryption`); see
-    /// [`crate::SslSocket::start_client_encryption`]. Returns at once: await
-    /// [`wait_for_encrypted`](Self::wait_for_encrypted) (or read or write).
-    pub fn start_client_encryption(&mut self) -> Result<()> {
-        self.start_encryption("start client encryption", SslMode::SslClientMode)
-    }
-
-    /// Starts a server handshake on a connected plain socket
-    /// (`startServerEncryption`); see [`start_client_encryption`](Self::start_client_encryption).
-    pub fn start_server_encryption(&mut self) -> Result<()> {
-        self.start_encryption("start server encryption", SslMode::SslServerMode)
-    }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
@@ -333,15 +267,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     /// transport is shut down without waiting.
     pub fn abort(&mut self) {
         self.connecting = None;
-        self.early_writes.clear();
-        self.session.discard();
+        self.core.discard();
         self.close_transport();
     }
 
     /// Closes a connection that is over (the peer closed it, or it
     /// failed), answering a clean close with close_notify first.
     fn end_connection(&mut self) {
-        if self.session.answer_close_notify() {
+        if self.core.session.answer_close_notify() {
             self.send_last_records();
         }
         self.close_transport();
@@ -359,8 +292,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
             stream,
             cx: &mut cx,
         };
-        while self.session.wants_write() {
-            if !matches!(self.session.write_to(&mut io), Ok(n) if n > 0) {
+        while self.core.session.wants_write() {
+            if !matches!(self.core.session.write_to(&mut io), Ok(n) if n > 0) {
                 break;
             }
         }
@@ -375,10 +308,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
             let mut cx = Context::from_waker(Waker::noop());
             let _ = Pin::new(stream).poll_shutdown(&mut cx);
         }
-        if self.state != SocketState::UnconnectedState {
-            self.set_state(SocketState::UnconnectedState);
-            self.session.push_event(Event::Disconnected);
-        }
+        self.core.closed();
     }
 
     // --- waiting ----------------------------------------------------------------
@@ -404,13 +334,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         match finished {
             Some(result) => result,
             None => {
-                let operation = if self.connecting.take().is_some() {
-                    self.set_state(SocketState::UnconnectedState);
+                let operation = if self.core.cancel_connecting() {
+                    self.connecting = None;
                     "connecting"
                 } else {
                     operation
                 };
-                Err(self.record(Error::Timeout { operation }))
+                Err(self.core.record(Error::Timeout { operation }))
             }
         }
     }
@@ -421,14 +351,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     /// Cancel safety: cancel-safe; the connection attempt goes on at the
     /// next wait.
     pub async fn wait_for_connected(&mut self, timeout: Option<Duration>) -> Result<()> {
-        if self.connecting.is_some() {
+        if self.core.target().is_some() {
             return self
                 .run(timeout, "connecting", |s, cx| s.poll_establish(cx))
                 .await;
         }
-        match self.state {
+        match self.core.state() {
             SocketState::ConnectedState | SocketState::ClosingState => Ok(()),
-            _ => Err(self.record(Error::InvalidState {
+            _ => Err(self.core.record(Error::InvalidState {
                 operation: "wait for the connection",
                 reason: "the socket is not connecting".into(),
             })),
@@ -445,14 +375,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     pub async fn wait_for_encrypted(&mut self, timeout: Option<Duration>) -> Result<()> {
         self.run(timeout, "waiting for the handshake", |s, cx| {
             ready!(s.poll_establish(cx))?;
-            if s.session.mode() == SslMode::UnencryptedMode && !s.session.has_failed() {
-                return Poll::Ready(Err(s.record(Error::InvalidState {
+            if s.core.session.mode() == SslMode::UnencryptedMode && !s.core.session.has_failed() {
+                return Poll::Ready(Err(s.core.record(Error::InvalidState {
                     operation: "wait for encryption",
                     reason: "no handshake was started".into(),
                 })));
             }
             s.poll_drive(cx, Direction::Both, "waiting for the handshake", |s| {
-                s.session.is_encrypted() && !s.session.wants_write()
+                s.core.session.is_encrypted() && !s.core.session.wants_write()
             })
         })
         .await
@@ -467,11 +397,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         self.run(timeout, "waiting for data", |s, cx| {
             ready!(s.poll_establish(cx))?;
             s.poll_drive(cx, Direction::Both, "waiting for data", |s| {
-                s.session.has_fresh_data()
+                s.core.session.has_fresh_data()
             })
         })
         .await?;
-        self.session.take_fresh_data();
+        self.core.session.take_fresh_data();
         Ok(())
     }
 
@@ -483,9 +413,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         self.run(timeout, "writing", |s, cx| {
             ready!(s.poll_establish(cx))?;
             s.poll_drive(cx, Direction::Both, "writing", |s| {
-                !s.session.is_handshaking()
-                    && s.session.bytes_to_write() == 0
-                    && !s.session.wants_write()
+                !s.core.session.is_handshaking()
+                    && s.core.session.bytes_to_write() == 0
+                    && !s.core.session.wants_write()
             })
         })
         .await
@@ -496,13 +426,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     ///
     /// Cancel safety: cancel-safe.
     pub async fn wait_for_disconnected(&mut self, timeout: Option<Duration>) -> Result<()> {
-        if self.state == SocketState::UnconnectedState {
+        if self.core.state() == SocketState::UnconnectedState {
             return Ok(());
         }
         let closed = self
             .run(timeout, "waiting for the disconnect", |s, cx| {
                 s.poll_drive(cx, Direction::Both, "waiting for the disconnect", |s| {
-                    s.session.peer_closed()
+                    s.core.session.peer_closed()
                 })
             })
             .await;
@@ -521,8 +451,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     ///
     /// Cancel safety: cancel-safe; what is not yet written stays queued.
     pub async fn flush(&mut self) -> Result<()> {
-        if self.state == SocketState::UnconnectedState && self.connecting.is_none() {
-            return Err(self.record(Error::InvalidState {
+        if self.core.state() == SocketState::UnconnectedState && self.core.target().is_none() {
+            return Err(self.core.record(Error::InvalidState {
                 operation: "flush",
                 reason: "the socket is not connected".into(),
             }));
@@ -547,17 +477,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
                         .line_ready(max))
                 )?;
             }
-            Poll::Ready(Ok(s.session.read_line(max)))
+            Poll::Ready(Ok(s.core.session.read_line(max)))
         })
         .await
     }
 
     fn line_ready(&mut self, max: usize) -> bool {
         // Once unconnected, what is left is all there will be.
-        (self.state == SocketState::UnconnectedState && self.connecting.is_none())
-            || self.session.peer_closed()
-            || self.session.bytes_available() >= max
-            || self.session.can_read_line()
+        (self.core.state() == SocketState::UnconnectedState && self.core.target().is_none())
+            || self.core.session.peer_closed()
+            || self.core.session.bytes_available() >= max
+            || self.core.session.can_read_line()
     }
 
     /// Sends what is queued and, with TLS, a close_notify, then closes
@@ -572,7 +502,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
             ::tokio::time::timeout(DEFAULT_WAIT, future).await.is_ok()
         };
         if !finished {
-            self.record(Error::Timeout {
+            self.core.record(Error::Timeout {
                 operation: "sending the last data",
             });
             self.close_transport();
@@ -600,44 +530,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
 
     // --- polling ------------------------------------------------------------
 
-    /// Makes the pending connection, if any, and starts the handshake.
+    /// Makes the connection a connect call asked for, if any, and starts
+    /// its handshake.
     fn poll_establish(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        if self.connecting.is_none() {
+        let Some(target) = self.core.target().cloned() else {
             return Poll::Ready(Ok(()));
-        }
-        if self.state == SocketState::HostLookupState {
-            // Look-up and connect are one step here.
-            self.set_state(SocketState::ConnectingState);
-        }
-        let connecting = self.connecting.as_mut().expect("checked above");
-        let connected = ready!(connecting.future.as_mut().poll(cx));
-        let encrypt = connecting.encrypt;
+        };
+        let connecting = match &mut self.connecting {
+            Some(connecting) => connecting,
+            None => {
+                // Look-up and connect are one step here.
+                self.core.connecting();
+                let Some(connect) = self.connector else {
+                    return Poll::Ready(self.core.connected(Err(cannot_connect())));
+                };
+                self.connecting.insert(connect(target.host, target.port))
+            }
+        };
+        let connected = ready!(connecting.as_mut().poll(cx));
         self.connecting = None;
-        match connected {
-            Ok(stream) => {
-                self.stream = Some(stream);
-                self.set_state(SocketState::ConnectedState);
-                self.session.push_event(Event::Connected);
-                if encrypt {
-                    let begun = self.begin_handshake(SslMode::SslClientMode);
-                    if let Err(e) = begun {
-                        return Poll::Ready(Err(self.record(e)));
-                    }
-                    let early = std::mem::take(&mut self.early_writes);
-                    if !early.is_empty() {
-                        if let Err(e) = self.session.write_plaintext(&early) {
-                            return Poll::Ready(Err(self.record(e)));
-                        }
-                    }
-                }
-                Poll::Ready(Ok(()))
-            }
-            Err(e) => {
-                self.early_writes.clear();
-                self.set_state(SocketState::UnconnectedState);
-                Poll::Ready(Err(self.record(e)))
-            }
-        }
+        let made = connected.map(|stream| self.stream = Some(stream));
+        Poll::Ready(self.core.connected(made))
     }
 
     /// Drives I/O until `done` holds or the connection fails; the blocking
@@ -656,7 +569,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
             if ends_connection(&e) {
                 self.end_connection();
             }
-            self.record(e)
+            self.core.record(e)
         }))
     }
 
@@ -668,11 +581,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         done: &mut impl FnMut(&mut Self) -> bool,
     ) -> Poll<Result<()>> {
         loop {
-            let closed = self.state == SocketState::UnconnectedState;
+            let closed = self.core.state() == SocketState::UnconnectedState;
             let Some(stream) = self.stream.as_mut().filter(|_| !closed) else {
                 return Poll::Ready(Err(Error::InvalidState {
                     operation,
-                    reason: if self.session.has_failed() {
+                    reason: if self.core.session.has_failed() {
                         format!("the connection failed earlier: {}", self.error_string())
                     } else {
                         "the socket is not connected".into()
@@ -686,8 +599,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
                     stream: &mut *stream,
                     cx: &mut *cx,
                 };
-                while self.session.wants_write() {
-                    match self.session.write_to(&mut io) {
+                while self.core.session.wants_write() {
+                    match self.core.session.write_to(&mut io) {
                         Ok(0) => return Poll::Ready(Err(Error::RemoteHostClosed)),
                         Ok(_) => wrote = true,
                         Err(e) if would_block(&e) => {
@@ -713,7 +626,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
                     }
                 }
             }
-            if self.session.has_failed() {
+            if self.core.session.has_failed() {
                 return Poll::Ready(Err(Error::InvalidState {
                     operation,
                     reason: format!("the connection failed earlier: {}", self.error_string()),
@@ -726,11 +639,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
                 // Only writing, and not done: a write is pending.
                 return Poll::Pending;
             }
-            if !self.session.wants_read() {
+            if !self.core.session.wants_read() {
                 if write_blocked {
                     return Poll::Pending;
                 }
-                return Poll::Ready(Err(if self.session.peer_closed() {
+                return Poll::Ready(Err(if self.core.session.peer_closed() {
                     Error::RemoteHostClosed
                 } else {
                     Error::InvalidState {
@@ -744,7 +657,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
                 stream,
                 cx: &mut *cx,
             };
-            match self.session.read_from(&mut io) {
+            match self.core.session.read_from(&mut io) {
                 Ok(0) => {
                     if done(self) {
                         return Poll::Ready(Ok(()));
@@ -770,7 +683,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     /// socket's `std::io::Write` does before data can go out.
     fn poll_ready_for_data(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         ready!(self.poll_establish(cx))?;
-        if self.session.is_handshaking() {
+        if self.core.session.is_handshaking() {
             ready!(
                 self.poll_drive(cx, Direction::Both, "waiting for the handshake", |s| s
                     .session
@@ -784,7 +697,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         ready!(self.poll_ready_for_data(cx))?;
         ready!(self.poll_drive(cx, Direction::Write, "writing", |s| {
-            !s.session.wants_write()
+            !s.core.session.wants_write()
         }))?;
         match &mut self.stream {
             Some(stream) => Pin::new(stream).poll_flush(cx).map_err(Error::Io),
@@ -798,24 +711,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     /// half-close) that happens once the peer has closed too, and reading
     /// goes on until then.
     fn poll_disconnect(&mut self, cx: &mut Context<'_>, full: bool) -> Poll<()> {
-        if self.state == SocketState::UnconnectedState {
+        if self.core.state() == SocketState::UnconnectedState {
             return Poll::Ready(());
         }
-        if self.state != SocketState::ClosingState {
-            // First call: queue the close_notify once, so that a cancelled
-            // and repeated disconnect does not send two.
+        // The first call queues the close_notify, once, so that a cancelled
+        // and repeated disconnect does not send two.
+        if self.core.begin_disconnect() {
             self.connecting = None;
-            self.set_state(SocketState::ClosingState);
-            if self.session.is_encrypted() {
-                self.session.send_close_notify();
-            }
         }
         if self.stream.is_some() {
             let sent = ready!(self.poll_drive(
                 cx,
                 Direction::Write,
                 "sending the last data",
-                |s| !s.session.wants_write()
+                |s| !s.core.session.wants_write()
             ));
             // Failures are recorded; the transport is closed either way.
             let _ = sent;
@@ -823,7 +732,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         if let Some(stream) = &mut self.stream {
             let _ = ready!(Pin::new(stream).poll_shutdown(cx));
         }
-        if full || self.session.peer_closed() || self.stream.is_none() {
+        if full || self.core.session.peer_closed() || self.stream.is_none() {
             self.close_transport();
         }
         Poll::Ready(())
@@ -835,7 +744,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     /// connection (the socket becomes unconnected).
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         self.poll_drive(cx, Direction::Read, "reading", |s| {
-            s.session.has_fresh_data()
+            s.core.session.has_fresh_data()
         })
     }
 }
@@ -859,32 +768,32 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for SslSocket<S> {
             return Poll::Ready(Ok(()));
         }
         loop {
-            let n = this.session.read_plaintext(buf.initialize_unfilled());
+            let n = this.core.session.read_plaintext(buf.initialize_unfilled());
             if n > 0 {
                 buf.advance(n);
                 return Poll::Ready(Ok(()));
             }
-            if this.session.truncated() {
+            if this.core.session.truncated() {
                 return Poll::Ready(Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "the peer closed the connection without close_notify; the data may be truncated",
                 )));
             }
-            if this.session.peer_closed() {
+            if this.core.session.peer_closed() {
                 // The close may have come with the last data; either way the
                 // connection is over, as when a wait runs into it.
                 this.end_connection();
                 return Poll::Ready(Ok(()));
             }
-            if this.state == SocketState::UnconnectedState
-                && this.connecting.is_none()
+            if this.core.state() == SocketState::UnconnectedState
+                && this.core.target().is_none()
                 && this.stream.is_some()
-                && !this.session.has_failed()
+                && !this.core.session.has_failed()
             {
                 // Closed by this side (disconnect or abort): end of stream.
                 return Poll::Ready(Ok(()));
             }
-            let progress = if this.connecting.is_some() || this.session.is_handshaking() {
+            let progress = if this.core.target().is_some() || this.core.session.is_handshaking() {
                 ready!(this.poll_ready_for_data(cx))
             } else {
                 ready!(this.poll_read_more(cx))
@@ -892,10 +801,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for SslSocket<S> {
             match progress {
                 // As the blocking socket's reads: the data is no longer new.
                 Ok(()) => {
-                    this.session.take_fresh_data();
+                    this.core.session.take_fresh_data();
                 }
                 // The loop turns the end of the stream into Ok or the truncation error.
-                Err(Error::RemoteHostClosed) if this.session.peer_closed() => {}
+                Err(Error::RemoteHostClosed) if this.core.session.peer_closed() => {}
                 Err(e) => return Poll::Ready(Err(e.into())),
             }
         }
@@ -917,22 +826,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for SslSocket<S> {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
-        if this.state == SocketState::ClosingState {
+        if this.core.state() == SocketState::ClosingState {
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::BrokenPipe,
                 "the socket was shut down for writing",
             )));
         }
-        if this.state != SocketState::UnconnectedState || this.connecting.is_some() {
+        if this.core.state() != SocketState::UnconnectedState || this.core.target().is_some() {
             ready!(this.poll_ready_for_data(cx))?;
             ready!(this.poll_drive(cx, Direction::Write, "writing", |s| {
-                !s.session.wants_write()
+                !s.core.session.wants_write()
             }))?;
         }
         let n = this.write_data(&buf[..buf.len().min(WRITE_CHUNK)])?;
         // Start sending now; what does not fit stays queued for the next call.
         if let Poll::Ready(Err(e)) = this.poll_drive(cx, Direction::Write, "writing", |s| {
-            !s.session.wants_write()
+            !s.core.session.wants_write()
         }) {
             return Poll::Ready(Err(e.into()));
         }
@@ -941,7 +850,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for SslSocket<S> {
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let this = self.get_mut();
-        if this.state == SocketState::UnconnectedState && this.connecting.is_none() {
+        if this.core.state() == SocketState::UnconnectedState && this.core.target().is_none() {
             return Poll::Ready(Ok(()));
         }
         this.poll_flush_all(cx).map_err(Into::into)
@@ -981,31 +890,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> futures_core::Stream for Events<'_, S> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
         let socket = &mut *self.get_mut().socket;
         loop {
-            if let Some(event) = socket.session.next_event() {
+            if let Some(event) = socket.core.session.next_event() {
                 return Poll::Ready(Some(event));
             }
-            if socket.connecting.is_some() {
+            if socket.core.target().is_some() {
                 // Success and failure both queue events.
                 let _ = ready!(socket.poll_establish(cx));
                 continue;
             }
-            if socket.state == SocketState::UnconnectedState {
+            if socket.core.state() == SocketState::UnconnectedState {
                 return Poll::Ready(None);
             }
             let mut found = None;
             let driven =
                 ready!(
                     socket.poll_drive(cx, Direction::Both, "waiting for events", |s| {
-                        found = s.session.next_event();
+                        found = s.core.session.next_event();
                         found.is_some()
                     })
                 );
             if let Some(event) = found {
                 return Poll::Ready(Some(event));
             }
-            if driven.is_err() && socket.state != SocketState::UnconnectedState {
+            if driven.is_err() && socket.core.state() != SocketState::UnconnectedState {
                 // Stuck (e.g. a full read buffer): the error says why.
-                return Poll::Ready(socket.session.next_event());
+                return Poll::Ready(socket.core.session.next_event());
             }
         }
     }

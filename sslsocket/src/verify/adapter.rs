@@ -3,12 +3,20 @@
 //! [`VerificationPolicy`] inside the handshake.
 //!
 //! Every rustls verifier type of the crate lives here, so that a rustls
-//! upgrade that renames them stays local. Handshake signatures are checked
+//! upgrade that renames them stays local.
+//!
+//! A verifier keeps the outcome of its last verification until the
+//! connection it serves takes it. rustls gives a verifier no way to tell
+//! connections apart, so a verifier serves one handshake at a time: either
+//! it belongs to one connection, or it is shared by a configuration's
+//! connections (which rustls needs to resume their sessions) and each
+//! handshake holds it through a [`VerifierLease`] while it may verify. Handshake signatures are checked
 //! by rustls' own functions with the aws-lc-rs algorithms in every mode,
 //! `VerifyNone` included: not trusting a certificate is no reason to accept
 //! a peer that does not hold its key.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -27,16 +35,18 @@ use crate::ssl::PeerVerifyMode;
 /// A verifier applying one policy: the client uses it as its
 /// `ServerCertVerifier`, the server as its `ClientCertVerifier`.
 ///
-/// It keeps no per-connection state, so one verifier can serve every
-/// connection whose policy it applies (which rustls needs to resume their
-/// sessions): each verification publishes its outcome to the thread the
-/// handshake runs on, see [`take_published_outcome`].
+/// It holds what its last verification found until the connection takes
+/// it ([`take_outcome`](Self::take_outcome)); see the module documentation
+/// for how a shared verifier serves one handshake at a time.
 #[derive(Debug)]
 pub(crate) struct PeerVerifier {
     policy: VerificationPolicy,
     options: VerifyOptions,
     anchors: Arc<TrustAnchors>,
     algorithms: WebPkiSupportedAlgorithms,
+    outcome: Mutex<Option<VerificationOutcome>>,
+    /// Whether a handshake holds this (shared) verifier.
+    leased: AtomicBool,
 }
 
 impl PeerVerifier {
@@ -53,22 +63,48 @@ impl PeerVerifier {
             options,
             anchors,
             algorithms: signature_algorithms(),
+            outcome: Mutex::new(None),
+            leased: AtomicBool::new(false),
         }
     }
 
+    /// The outcome of the last verification, if it was not taken yet.
+    pub(crate) fn take_outcome(&self) -> Option<VerificationOutcome> {
+        self.outcome
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    fn keep_outcome(&self, outcome: VerificationOutcome) {
+        *self.outcome.lock().unwrap_or_else(PoisonError::into_inner) = Some(outcome);
+    }
+
+    /// Takes this shared verifier for one handshake, if no other handshake
+    /// holds it.
+    pub(crate) fn try_lease(self: &Arc<Self>) -> Option<VerifierLease> {
+        self.leased
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .ok()?;
+        // Left by a handshake that ended between a verification and its read.
+        let _ = self.take_outcome();
+        Some(VerifierLease(Some(self.clone())))
+    }
+
     /// For a server whose handshake completed without a client certificate:
-    /// publishes `NoPeerCertificate` where the mode requires a certificate and
-    /// says whether the connection may go on. Must be called before any
-    /// application data is exchanged.
-    pub(crate) fn finish_without_client_certificate(&self) -> Result<(), rustls::Error> {
+    /// the outcome (`NoPeerCertificate` where the mode requires a
+    /// certificate), and whether the connection may go on. Must be called
+    /// before any application data is exchanged.
+    pub(crate) fn finish_without_client_certificate(
+        &self,
+    ) -> (Result<(), rustls::Error>, VerificationOutcome) {
         let outcome = self.policy.decide_missing_client_certificate();
-        let accepted = outcome.accepted;
-        publish(outcome);
-        if accepted {
+        let verdict = if outcome.accepted {
             Ok(())
         } else {
             Err(rustls::Error::NoCertificatesPresented)
-        }
+        };
+        (verdict, outcome)
     }
 
     fn evaluate(
@@ -107,7 +143,7 @@ impl PeerVerifier {
         } else {
             Err(rejection(&outcome))
         };
-        publish(outcome);
+        self.keep_outcome(outcome);
         verdict
     }
 
@@ -190,24 +226,25 @@ impl PeerVerifier {
     }
 }
 
-/// Makes `outcome` the one [`take_published_outcome`] returns next on this
-/// thread.
-fn publish(outcome: VerificationOutcome) {
-    PUBLISHED.with(|published| *published.borrow_mut() = Some(outcome));
+/// One handshake's hold on a shared [`PeerVerifier`]: while it lasts, no
+/// other handshake is given the verifier, so every outcome it keeps is this
+/// handshake's. Released when dropped, or by [`release`](Self::release)
+/// once the handshake can no longer verify.
+#[derive(Debug)]
+pub(crate) struct VerifierLease(Option<Arc<PeerVerifier>>);
+
+impl VerifierLease {
+    pub(crate) fn release(&mut self) {
+        if let Some(verifier) = self.0.take() {
+            verifier.leased.store(false, Ordering::Release);
+        }
+    }
 }
 
-thread_local! {
-    /// The outcome of the last verification that ran on this thread. A
-    /// verifier shared by many connections cannot tell them apart, but a
-    /// verification always runs inside the caller's `process_new_packets`,
-    /// on the caller's thread, which takes the outcome right after.
-    static PUBLISHED: std::cell::RefCell<Option<VerificationOutcome>> = const { std::cell::RefCell::new(None) };
-}
-
-/// The outcome published by the last verification on this thread, if it
-/// was not taken yet.
-pub(crate) fn take_published_outcome() -> Option<VerificationOutcome> {
-    PUBLISHED.with(|published| published.borrow_mut().take())
+impl Drop for VerifierLease {
+    fn drop(&mut self) {
+        self.release();
+    }
 }
 
 /// The name rustls was given for the server, as a peer name.
@@ -443,7 +480,7 @@ mod tests {
         Arc::new(builder.with_single_cert(chain, key).unwrap())
     }
 
-    /// What each side's verifier published during a handshake.
+    /// What each side's verifier kept during a handshake.
     #[derive(Debug, Default)]
     struct Published {
         client: Option<VerificationOutcome>,
@@ -451,11 +488,13 @@ mod tests {
     }
 
     /// Runs the handshake to completion or to the first error, taking each
-    /// side's published outcome right after its `process_new_packets`, as a
-    /// session does.
+    /// side's outcome from its verifier (if it has one of ours) right after
+    /// its `process_new_packets`, as a session does.
     fn handshake(
         client: &mut ClientConnection,
         server: &mut ServerConnection,
+        client_verifier: Option<&PeerVerifier>,
+        server_verifier: Option<&PeerVerifier>,
     ) -> (Result<(), Failed>, Published) {
         let mut published = Published::default();
         let mut wire = Vec::new();
@@ -467,7 +506,7 @@ mod tests {
             if !wire.is_empty() {
                 server.read_tls(&mut wire.as_slice()).unwrap();
                 let processed = server.process_new_packets();
-                if let Some(outcome) = take_published_outcome() {
+                if let Some(outcome) = server_verifier.and_then(PeerVerifier::take_outcome) {
                     published.server = Some(outcome);
                 }
                 if processed.is_err() {
@@ -481,7 +520,7 @@ mod tests {
             if !wire.is_empty() {
                 client.read_tls(&mut wire.as_slice()).unwrap();
                 let processed = client.process_new_packets();
-                if let Some(outcome) = take_published_outcome() {
+                if let Some(outcome) = client_verifier.and_then(PeerVerifier::take_outcome) {
                     published.client = Some(outcome);
                 }
                 if processed.is_err() {
@@ -534,7 +573,7 @@ mod tests {
         )
         .unwrap();
         let mut server = ServerConnection::new(server_config(None, server, intermediates)).unwrap();
-        let (result, published) = handshake(&mut client, &mut server);
+        let (result, published) = handshake(&mut client, &mut server, Some(&verifier), None);
         (result, published.client)
     }
 
@@ -726,7 +765,7 @@ mod tests {
         )
         .unwrap();
         let mut server = ServerConnection::new(server_config(None, &p.server, &[])).unwrap();
-        let (result, published) = handshake(&mut client, &mut server);
+        let (result, published) = handshake(&mut client, &mut server, Some(&verifier), None);
         assert_eq!(result, Ok(()));
         assert_eq!(
             client.protocol_version(),
@@ -749,12 +788,12 @@ mod tests {
         let options = VerifyOptions::new(vec![p.root.certificate()]).with_peer_name("server.test");
         let verifier = verifier(client_policy(PeerVerifyMode::VerifyPeer), options);
         let mut client = ClientConnection::new(
-            client_config(verifier, None, false),
+            client_config(verifier.clone(), None, false),
             ServerName::try_from("server.test").unwrap(),
         )
         .unwrap();
         let mut server = ServerConnection::new(Arc::new(server_config)).unwrap();
-        let (result, published) = handshake(&mut client, &mut server);
+        let (result, published) = handshake(&mut client, &mut server, Some(&verifier), None);
         assert_eq!(result, Err(Failed::Client));
         let outcome = published.client.unwrap();
         assert_eq!(codes(&outcome), [UnspecifiedError]);
@@ -798,7 +837,7 @@ mod tests {
         let mut server =
             ServerConnection::new(server_config(Some(server_verifier.clone()), &p.server, &[]))
                 .unwrap();
-        let (result, published) = handshake(&mut client, &mut server);
+        let (result, published) = handshake(&mut client, &mut server, None, Some(&server_verifier));
         Served {
             result,
             verifier: server_verifier,
@@ -860,17 +899,6 @@ mod tests {
         assert!(served.outcome.is_none());
     }
 
-    /// Calls `finish_without_client_certificate` and takes what it published.
-    fn finish_without_certificate(
-        verifier: &PeerVerifier,
-    ) -> (Result<(), rustls::Error>, VerificationOutcome) {
-        let result = verifier.finish_without_client_certificate();
-        (
-            result,
-            take_published_outcome().expect("an outcome is published"),
-        )
-    }
-
     #[test]
     fn a_missing_client_certificate_is_decided_like_any_error() {
         let roots = vec![pki().root.certificate()];
@@ -885,7 +913,7 @@ mod tests {
             "nothing can accept the missing certificate: rustls refuses it with an alert"
         );
         assert!(served.server.peer_certificates().is_none());
-        let (result, outcome) = finish_without_certificate(&served.verifier);
+        let (result, outcome) = served.verifier.finish_without_client_certificate();
         assert!(matches!(
             result,
             Err(rustls::Error::NoCertificatesPresented)
@@ -898,17 +926,21 @@ mod tests {
         handled.on_ssl_errors = Some(Arc::new(|_: &[SslError]| SslErrorsDecision::NoChange));
         let served = serve(handled, roots.clone(), None);
         assert_eq!(served.result, Ok(()));
-        let (result, outcome) = finish_without_certificate(&served.verifier);
+        let (result, outcome) = served.verifier.finish_without_client_certificate();
         assert!(result.is_err());
         assert_eq!(codes(&outcome), [NoPeerCertificate]);
 
         let mut tolerant = server_policy(PeerVerifyMode::VerifyPeer);
         tolerant.ignore = IgnoreRule::Listed(vec![SslError::new(NoPeerCertificate)]);
         let served = serve(tolerant, roots.clone(), None);
-        assert!(finish_without_certificate(&served.verifier).0.is_ok());
+        assert!(served
+            .verifier
+            .finish_without_client_certificate()
+            .0
+            .is_ok());
 
         let served = serve(server_policy(PeerVerifyMode::QueryPeer), roots, None);
-        let (result, outcome) = finish_without_certificate(&served.verifier);
+        let (result, outcome) = served.verifier.finish_without_client_certificate();
         assert!(result.is_ok());
         assert!(outcome.errors.is_empty());
     }
@@ -918,7 +950,7 @@ mod tests {
         let p = pki();
         let options = VerifyOptions::new(vec![p.root.certificate()]);
         let shared = verifier(client_policy(PeerVerifyMode::QueryPeer), options);
-        let config = client_config(shared, None, false);
+        let config = client_config(shared.clone(), None, false);
         let impostor = Identity::new("Impostor Root").leaf(&LeafSpec {
             common_name: "server.test",
             dns: &["server.test"],
@@ -939,9 +971,24 @@ mod tests {
                 ClientConnection::new(config.clone(), ServerName::try_from("server.test").unwrap())
                     .unwrap();
             let mut server = ServerConnection::new(server_config(None, server, &[])).unwrap();
-            let (result, published) = handshake(&mut client, &mut server);
+            let (result, published) = handshake(&mut client, &mut server, Some(&shared), None);
             assert_eq!(result, Ok(()), "QueryPeer goes on");
             assert_eq!(codes(&published.client.unwrap()), expected);
         }
+    }
+
+    #[test]
+    fn a_shared_verifier_serves_one_handshake_at_a_time() {
+        let shared = verifier(
+            client_policy(PeerVerifyMode::VerifyPeer),
+            VerifyOptions::new(Vec::new()),
+        );
+        let mut first = shared.try_lease().expect("free");
+        assert!(shared.try_lease().is_none(), "held by the first handshake");
+        first.release();
+        let second = shared.try_lease().expect("released");
+        assert!(shared.try_lease().is_none());
+        drop(second);
+        assert!(shared.try_lease().is_some(), "a dropped lease is released");
     }
 }

@@ -29,7 +29,7 @@ use crate::certificate::{ExtensionValue, SslCertificate};
 use crate::configuration::SslConfiguration;
 use crate::error::{SslError, SslErrorCode};
 
-pub(crate) use adapter::{take_published_outcome, PeerVerifier};
+pub(crate) use adapter::{PeerVerifier, VerifierLease};
 pub(crate) use hostname::PeerName;
 pub use policy::{
     IgnoreRule, PeerVerifyDecision, PeerVerifyErrorHandler, SslErrorsDecision, SslErrorsHandler,

@@ -1,14 +1,96 @@
-//! The part of the socket API that the blocking and the async socket share
-//! word for word: state, configuration, verification settings, session
-//! information and the non-waiting reads. Both front ends keep the same
-//! fields for these (`session`, `configuration`, `state`, `error`,
-//! `host_name`, `ignore`, `on_peer_verify_error`, `on_ssl_errors`,
-//! `early_writes`), so one definition serves both.
+//! What the blocking and the async socket share: the TLS channel, the
+//! configuration, Qt's state and last error, the peer name, the
+//! verification settings and the data written before a connection exists.
+//!
+//! [`SocketCore`] holds all of it with every operation that does not wait
+//! for the network; both `SslSocket` types dereference to it, so its
+//! methods are theirs. The front ends add only their transport and how they
+//! wait for it.
 
-/// Expands to the shared methods inside an `impl<S> SslSocket<S>` block.
-macro_rules! shared_socket_api {
-    () => {
-    fn set_state(&mut self, state: SocketState) {
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::certificate::{PatternSyntax, SslCertificate};
+use crate::cipher::SslCipher;
+use crate::configuration::SslConfiguration;
+use crate::error::{Error, Result, SslError};
+use crate::event::Event;
+use crate::handshake::{HandshakeSetup, VerificationSettings};
+use crate::key::SslKey;
+use crate::key_exchange::KeyExchangeGroup;
+use crate::session::{Counters, Session};
+use crate::ssl::{EncodingFormat, KeyAlgorithm, PeerVerifyMode, SslMode, SslProtocol};
+use crate::state::{SocketError, SocketState};
+use crate::verify::{PeerVerifyDecision, SslErrorsDecision};
+
+/// A connection to make when the socket is next driven.
+#[derive(Debug, Clone)]
+pub(crate) struct Target {
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    pub(crate) encrypt: bool,
+}
+
+/// The last error of a socket: Qt's kind and the message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LastError {
+    kind: SocketError,
+    message: String,
+}
+
+/// The state and operations both `SslSocket` types share; see the
+/// [module documentation](self). A `SocketCore` is only ever seen through a
+/// socket: [`crate::SslSocket`] and `sslsocket::tokio::SslSocket`
+/// dereference to it.
+pub struct SocketCore {
+    pub(crate) session: Session,
+    configuration: SslConfiguration,
+    state: SocketState,
+    error: Option<LastError>,
+    /// The host name given to the last connect call.
+    host_name: Option<String>,
+    verification: VerificationSettings,
+    /// The connection to make, from a connect call until it is made.
+    target: Option<Target>,
+    /// Data written while an encrypted connection is still being made; it
+    /// goes to TLS when the handshake starts.
+    early_writes: Vec<u8>,
+}
+
+impl std::fmt::Debug for SocketCore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SslSocket")
+            .field("state", &self.state)
+            .field("mode", &self.session.mode())
+            .field("encrypted", &self.session.is_encrypted())
+            .field("error", &self.error)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SocketCore {
+    /// A core with `configuration`: unconnected, or connected in plain mode
+    /// over a transport the front end already has.
+    pub(crate) fn new(configuration: SslConfiguration, connected: bool) -> SocketCore {
+        let mut core = SocketCore {
+            session: Session::default(),
+            configuration,
+            state: SocketState::UnconnectedState,
+            error: None,
+            host_name: None,
+            verification: VerificationSettings::default(),
+            target: None,
+            early_writes: Vec::new(),
+        };
+        if connected {
+            core.state = SocketState::ConnectedState;
+            core.session.push_event(Event::Connected);
+        }
+        core
+    }
+
+    pub(crate) fn set_state(&mut self, state: SocketState) {
         if self.state != state {
             self.state = state;
             self.session.push_event(Event::StateChanged(state));
@@ -16,8 +98,11 @@ macro_rules! shared_socket_api {
     }
 
     /// Keeps `error` as the socket's last error and returns it.
-    fn record(&mut self, error: Error) -> Error {
-        self.error = Some((SocketError::of(&error), error.to_string()));
+    pub(crate) fn record(&mut self, error: Error) -> Error {
+        self.error = Some(LastError {
+            kind: SocketError::of(&error),
+            message: error.to_string(),
+        });
         error
     }
 
@@ -28,6 +113,148 @@ macro_rules! shared_socket_api {
             operation,
             reason: reason.to_owned(),
         });
+    }
+
+    /// The connection to make, if a connect call is waiting for one.
+    pub(crate) fn target(&self) -> Option<&Target> {
+        self.target.as_ref()
+    }
+
+    /// Gives up the connection being made (a timeout): the socket is
+    /// unconnected again. Returns whether there was one.
+    pub(crate) fn cancel_connecting(&mut self) -> bool {
+        let cancelled = self.target.take().is_some();
+        if cancelled {
+            self.early_writes.clear();
+            self.set_state(SocketState::UnconnectedState);
+        }
+        cancelled
+    }
+
+    /// The front end starts making the connection.
+    pub(crate) fn connecting(&mut self) {
+        self.set_state(SocketState::ConnectingState);
+    }
+
+    /// The front end made the connection (`Ok`) or could not: the socket is
+    /// connected, and an encrypted connection starts its handshake with the
+    /// data written so far queued for it.
+    pub(crate) fn connected(&mut self, made: Result<()>) -> Result<()> {
+        let Some(target) = self.target.take() else {
+            return Ok(());
+        };
+        if let Err(e) = made {
+            self.early_writes.clear();
+            self.set_state(SocketState::UnconnectedState);
+            return Err(self.record(e));
+        }
+        self.set_state(SocketState::ConnectedState);
+        self.session.push_event(Event::Connected);
+        if target.encrypt {
+            let begun = self.begin_handshake(SslMode::SslClientMode);
+            begun.map_err(|e| self.record(e))?;
+            let early = std::mem::take(&mut self.early_writes);
+            if !early.is_empty() {
+                let queued = self.session.write_plaintext(&early);
+                queued.map_err(|e| self.record(e))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The transport is closed: the socket is unconnected.
+    pub(crate) fn closed(&mut self) {
+        if self.state != SocketState::UnconnectedState {
+            self.set_state(SocketState::UnconnectedState);
+            self.session.push_event(Event::Disconnected);
+        }
+    }
+
+    /// Drops everything not yet sent or read, and a connection being made
+    /// (`abort`); the front end then closes its transport.
+    pub(crate) fn discard(&mut self) {
+        self.target = None;
+        self.early_writes.clear();
+        self.session.discard();
+    }
+
+    /// Starts a disconnect: no connection is made any more, and an
+    /// encrypted session gets its close_notify (once). Returns false when
+    /// there is nothing to disconnect, or the disconnect already started.
+    pub(crate) fn begin_disconnect(&mut self) -> bool {
+        if matches!(
+            self.state,
+            SocketState::UnconnectedState | SocketState::ClosingState
+        ) {
+            return false;
+        }
+        self.target = None;
+        self.set_state(SocketState::ClosingState);
+        if self.session.is_encrypted() {
+            self.session.send_close_notify();
+        }
+        true
+    }
+
+    /// `deadline`, shortened to the configuration's handshake timeout (30 s
+    /// unless set otherwise), so that no wait on a handshake is unbounded.
+    pub(crate) fn handshake_deadline(&self, deadline: Option<Instant>) -> Option<Instant> {
+        let limit = self
+            .configuration
+            .handshake_timeout()
+            .map(|t| Instant::now() + t);
+        match (deadline, limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    // --- connecting -------------------------------------------------------------
+
+    fn start_connecting(&mut self, host: &str, port: u16, encrypt: bool) {
+        if self.state != SocketState::UnconnectedState {
+            self.warn(
+                "connect",
+                "the socket is already connected or connecting; abort it first",
+            );
+            return;
+        }
+        self.host_name = Some(host.to_owned());
+        self.target = Some(Target {
+            host: host.to_owned(),
+            port,
+            encrypt,
+        });
+        self.error = None;
+        self.set_state(SocketState::HostLookupState);
+    }
+
+    /// Starts connecting to `host:port` and then a client handshake
+    /// (`connectToHostEncrypted`). Returns at once; the work happens in the
+    /// `wait_for_*` calls (or the first read or write). The certificate must
+    /// be valid for `host` unless a peer verify name is set.
+    pub fn connect_to_host_encrypted(&mut self, host: &str, port: u16) {
+        self.start_connecting(host, port, true);
+    }
+
+    /// Like [`connect_to_host_encrypted`](Self::connect_to_host_encrypted),
+    /// but the certificate is checked against (and SNI carries) `peer_name`.
+    pub fn connect_to_host_encrypted_with_peer_name(
+        &mut self,
+        host: &str,
+        port: u16,
+        peer_name: &str,
+    ) {
+        self.configuration
+            .set_peer_verify_name(Some(peer_name.to_owned()));
+        self.start_connecting(host, port, true);
+    }
+
+    /// Starts a plain connection (`connectToHost`); call
+    /// [`start_client_encryption`](Self::start_client_encryption) later for
+    /// STARTTLS.
+    pub fn connect_to_host(&mut self, host: &str, port: u16) {
+        self.start_connecting(host, port, false);
     }
 
     // --- state ---------------------------------------------------------------
@@ -49,12 +276,12 @@ macro_rules! shared_socket_api {
 
     /// The kind of the last error, if any (`error`).
     pub fn error(&self) -> Option<SocketError> {
-        self.error.as_ref().map(|(kind, _)| *kind)
+        self.error.as_ref().map(|last| last.kind)
     }
 
     /// The last error's message, or an empty string (`errorString`).
     pub fn error_string(&self) -> &str {
-        self.error.as_ref().map_or("", |(_, message)| message)
+        self.error.as_ref().map_or("", |last| &last.message)
     }
 
     /// The next notification, oldest first.
@@ -249,7 +476,7 @@ macro_rules! shared_socket_api {
     /// [`ignore_listed_ssl_errors`](Self::ignore_listed_ssl_errors), which
     /// keeps unexpected errors fatal.
     pub fn ignore_ssl_errors(&mut self) {
-        self.ignore.ignore_all();
+        self.verification.ignore.ignore_all();
     }
 
     /// Lets the coming handshakes go on only if every error is in `errors`,
@@ -257,25 +484,27 @@ macro_rules! shared_socket_api {
     /// the list replaces an earlier one and wins over
     /// [`ignore_ssl_errors`](Self::ignore_ssl_errors); an empty list clears it.
     pub fn ignore_listed_ssl_errors(&mut self, errors: impl IntoIterator<Item = SslError>) {
-        self.ignore.ignore_listed(errors.into_iter().collect());
+        self.verification
+            .ignore
+            .ignore_listed(errors.into_iter().collect());
     }
 
     /// Calls `handler` during the handshake once per error, before the
     /// `ssl_errors` handler; it may abort the handshake (`peerVerifyError`).
     pub fn on_peer_verify_error(
         &mut self,
-        handler: impl Fn(&SslError) -> crate::verify::PeerVerifyDecision + Send + Sync + 'static,
+        handler: impl Fn(&SslError) -> PeerVerifyDecision + Send + Sync + 'static,
     ) {
-        self.on_peer_verify_error = Some(Arc::new(handler));
+        self.verification.on_peer_verify_error = Some(Arc::new(handler));
     }
 
     /// Calls `handler` during the handshake once with every error, when there
     /// is any; it may ignore some or all of them (`sslErrors`).
     pub fn on_ssl_errors(
         &mut self,
-        handler: impl Fn(&[SslError]) -> crate::verify::SslErrorsDecision + Send + Sync + 'static,
+        handler: impl Fn(&[SslError]) -> SslErrorsDecision + Send + Sync + 'static,
     ) {
-        self.on_ssl_errors = Some(Arc::new(handler));
+        self.verification.on_ssl_errors = Some(Arc::new(handler));
     }
 
     /// Every error found in the peer's certificate in the last handshake,
@@ -318,10 +547,9 @@ macro_rules! shared_socket_api {
     }
 
     /// The key-exchange group of the session, e.g.
-    /// [`KeyExchangeGroup::X25519`](crate::KeyExchangeGroup::X25519), once
-    /// the handshake got that far (see
-    /// [`SslConfiguration::set_key_exchange_groups`](crate::SslConfiguration::set_key_exchange_groups)).
-    pub fn key_exchange_group(&self) -> Option<crate::KeyExchangeGroup> {
+    /// [`KeyExchangeGroup::X25519`], once the handshake got that far (see
+    /// [`SslConfiguration::set_key_exchange_groups`]).
+    pub fn key_exchange_group(&self) -> Option<KeyExchangeGroup> {
         self.session.key_exchange_group()
     }
 
@@ -329,6 +557,8 @@ macro_rules! shared_socket_api {
     pub fn is_session_resumed(&self) -> bool {
         self.session.is_resumed()
     }
+
+    // --- data without waiting -------------------------------------------------
 
     /// Decrypted bytes ready to read (`bytesAvailable`).
     pub fn bytes_available(&self) -> usize {
@@ -357,7 +587,6 @@ macro_rules! shared_socket_api {
         self.session.set_read_buffer_size(size);
     }
 
-
     /// Reads what is available now, without waiting (`read`); 0 when nothing is.
     pub fn read_available(&mut self, buf: &mut [u8]) -> usize {
         self.session.read_plaintext(buf)
@@ -373,7 +602,6 @@ macro_rules! shared_socket_api {
         self.session.can_read_line()
     }
 
-
     /// Reads one byte, if one is available (`getChar`).
     pub fn get_char(&mut self) -> Option<u8> {
         let mut byte = [0];
@@ -383,6 +611,45 @@ macro_rules! shared_socket_api {
     /// Queues one byte for writing (`putChar`).
     pub fn put_char(&mut self, byte: u8) -> Result<()> {
         self.write_data(&[byte]).map(|_| ())
+    }
+
+    /// Queues `data` (`write`): encrypted and sent once the handshake is
+    /// done, or as it is in plain mode. Nothing is sent until the socket is
+    /// driven: its `flush`, a `wait_for_*` call, or a write through the
+    /// socket's `Write` / `AsyncWrite`.
+    pub fn write_data(&mut self, data: &[u8]) -> Result<usize> {
+        if self.state == SocketState::UnconnectedState {
+            return Err(self.record(Error::InvalidState {
+                operation: "write",
+                reason: "the socket is not connected".into(),
+            }));
+        }
+        if self.target.as_ref().is_some_and(|t| t.encrypt) {
+            self.early_writes.extend_from_slice(data);
+            return Ok(data.len());
+        }
+        let written = self.session.write_plaintext(data);
+        written.map_err(|e| self.record(e))
+    }
+
+    // --- encryption -------------------------------------------------------------
+
+    /// Starts a client handshake on a connected plain socket (STARTTLS,
+    /// `startClientEncryption`). Refused, with the reason also kept in
+    /// [`error_string`](Self::error_string), unless the socket is connected
+    /// and in plain mode, or when the configuration cannot be used (an
+    /// insecure protocol, no usable cipher, a key that does not match). The
+    /// certificate is checked against the peer verify name, or the host
+    /// connected to. Returns at once: the handshake runs when the socket is
+    /// driven (`wait_for_encrypted`, or a read or write).
+    pub fn start_client_encryption(&mut self) -> Result<()> {
+        self.start_encryption("start client encryption", SslMode::SslClientMode)
+    }
+
+    /// Starts a server handshake on a connected plain socket
+    /// (`startServerEncryption`); see [`start_client_encryption`](Self::start_client_encryption).
+    pub fn start_server_encryption(&mut self) -> Result<()> {
+        self.start_encryption("start server encryption", SslMode::SslServerMode)
     }
 
     /// Starts a handshake as `side` if the socket is connected and in plain
@@ -407,14 +674,12 @@ macro_rules! shared_socket_api {
     }
 
     /// Starts the session's handshake as `side` with this socket's
-    /// configuration and verification settings (see `HandshakeSetup`).
+    /// configuration and verification settings.
     fn begin_handshake(&mut self, side: SslMode) -> Result<()> {
         let setup = HandshakeSetup {
             configuration: &self.configuration,
             peer_name: self.peer_verify_name(),
-            ignore: &self.ignore,
-            on_peer_verify_error: self.on_peer_verify_error.as_ref(),
-            on_ssl_errors: self.on_ssl_errors.as_ref(),
+            verification: &self.verification,
         };
         let start = if side == SslMode::SslServerMode {
             setup.server()?
@@ -424,39 +689,22 @@ macro_rules! shared_socket_api {
         start.begin(&mut self.session)
     }
 
-    };
+    /// Installs a server's verification settings on an accepted socket.
+    pub(crate) fn set_verification(&mut self, verification: VerificationSettings) {
+        self.verification = verification;
+    }
 }
 
-/// Expands to the connecting methods of a socket type whose
-/// `start_connecting(host, port, encrypt)` records where to connect.
-macro_rules! shared_connect_api {
-    () => {
-        /// Starts connecting to `host:port` and then a client handshake
-        /// (`connectToHostEncrypted`). Returns at once; the work happens in the
-        /// `wait_for_*` calls (or the first read or write). The certificate must
-        /// be valid for `host` unless a peer verify name is set.
-        pub fn connect_to_host_encrypted(&mut self, host: &str, port: u16) {
-            self.start_connecting(host, port, true);
-        }
+/// Qt's default for the `waitFor*` functions, and how long a disconnect
+/// may take to send what is queued.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
-        /// Like [`connect_to_host_encrypted`](Self::connect_to_host_encrypted),
-        /// but the certificate is checked against (and SNI carries) `peer_name`.
-        pub fn connect_to_host_encrypted_with_peer_name(
-            &mut self,
-            host: &str,
-            port: u16,
-            peer_name: &str,
-        ) {
-            self.configuration
-                .set_peer_verify_name(Some(peer_name.to_owned()));
-            self.start_connecting(host, port, true);
-        }
-
-        /// Starts a plain connection (`connectToHost`); call
-        /// [`start_client_encryption`](Self::start_client_encryption) later for
-        /// STARTTLS.
-        pub fn connect_to_host(&mut self, host: &str, port: u16) {
-            self.start_connecting(host, port, false);
-        }
-    };
+/// Why a socket over a transport that cannot open connections (one made
+/// from a stream, such as an in-memory pipe) does not connect.
+pub(crate) fn cannot_connect() -> Error {
+    Error::InvalidState {
+        operation: "connect",
+        reason: "this transport cannot open connections; create the socket from a connected stream"
+            .into(),
+    }
 }
