@@ -25,8 +25,9 @@ use std::time::Duration;
 use sslsocket::configuration::SslConfiguration;
 use sslsocket::verify::{PeerVerifyDecision, SslErrorsDecision};
 use sslsocket::{
-    AlertLevel, AlertType, Counters, Error, Event, KeyType, PeerVerifyMode, SocketError,
-    SocketState, SslCertificate, SslCipher, SslError, SslErrorCode, SslKey, SslMode, SslProtocol,
+    AlertLevel, AlertType, Counters, Error, Event, KeyType, PeerVerifyMode, SocketCore,
+    SocketError, SocketState, SslCertificate, SslCipher, SslError, SslErrorCode, SslKey, SslMode,
+    SslProtocol,
 };
 
 use super::memory::{both, within, TestPki, GUARD, WAIT};
@@ -40,16 +41,30 @@ pub type PeerVerifyErrorHandler = Box<dyn Fn(&SslError) -> PeerVerifyDecision + 
 
 /// The operations of a socket that the scenarios use, in blocking form.
 pub trait TestSocket: Send + 'static {
-    fn connect_to_host_encrypted(&mut self, host: &str, port: u16);
-    fn connect_to_host(&mut self, host: &str, port: u16);
-    fn start_client_encryption(&mut self) -> sslsocket::Result<()>;
-    fn start_server_encryption(&mut self) -> sslsocket::Result<()>;
+    /// The state and non-waiting operations every socket shares.
+    fn core(&self) -> &SocketCore;
+    fn core_mut(&mut self) -> &mut SocketCore;
+
+    fn connect_to_host_encrypted(&mut self, host: &str, port: u16) {
+        self.core_mut().connect_to_host_encrypted(host, port);
+    }
+    fn connect_to_host(&mut self, host: &str, port: u16) {
+        self.core_mut().connect_to_host(host, port);
+    }
+    fn start_client_encryption(&mut self) -> sslsocket::Result<()> {
+        self.core_mut().start_client_encryption()
+    }
+    fn start_server_encryption(&mut self) -> sslsocket::Result<()> {
+        self.core_mut().start_server_encryption()
+    }
     fn wait_for_connected(&mut self, timeout: Option<Duration>) -> sslsocket::Result<()>;
     fn wait_for_encrypted(&mut self, timeout: Option<Duration>) -> sslsocket::Result<()>;
     fn wait_for_ready_read(&mut self, timeout: Option<Duration>) -> sslsocket::Result<()>;
     fn wait_for_disconnected(&mut self, timeout: Option<Duration>) -> sslsocket::Result<()>;
     /// Queues data without sending it (`write`).
-    fn write_data(&mut self, data: &[u8]) -> sslsocket::Result<usize>;
+    fn write_data(&mut self, data: &[u8]) -> sslsocket::Result<usize> {
+        self.core_mut().write_data(data)
+    }
     fn flush(&mut self) -> sslsocket::Result<()>;
     /// Waits for a whole line (or the end of the stream) and reads it.
     fn read_line(&mut self) -> sslsocket::Result<Vec<u8>>;
@@ -62,28 +77,70 @@ pub trait TestSocket: Send + 'static {
     fn disconnect_from_host(&mut self);
     fn abort(&mut self);
 
-    fn configuration_mut(&mut self) -> &mut SslConfiguration;
-    fn set_peer_verify_name(&mut self, name: &str);
-    fn ignore_ssl_errors(&mut self);
-    fn ignore_listed_ssl_errors(&mut self, errors: Vec<SslError>);
-    fn on_ssl_errors(&mut self, handler: SslErrorsHandler);
-    fn on_peer_verify_error(&mut self, handler: PeerVerifyErrorHandler);
+    fn configuration_mut(&mut self) -> &mut SslConfiguration {
+        self.core_mut().ssl_configuration_mut()
+    }
+    fn set_peer_verify_name(&mut self, name: &str) {
+        self.core_mut().set_peer_verify_name(name);
+    }
+    fn ignore_ssl_errors(&mut self) {
+        self.core_mut().ignore_ssl_errors();
+    }
+    fn ignore_listed_ssl_errors(&mut self, errors: Vec<SslError>) {
+        self.core_mut().ignore_listed_ssl_errors(errors);
+    }
+    fn on_ssl_errors(&mut self, handler: SslErrorsHandler) {
+        self.core_mut().on_ssl_errors(handler);
+    }
+    fn on_peer_verify_error(&mut self, handler: PeerVerifyErrorHandler) {
+        self.core_mut().on_peer_verify_error(handler);
+    }
 
-    fn state(&self) -> SocketState;
-    fn mode(&self) -> SslMode;
-    fn is_encrypted(&self) -> bool;
-    fn error(&self) -> Option<SocketError>;
-    fn error_string(&self) -> String;
-    fn session_protocol(&self) -> SslProtocol;
-    fn session_cipher(&self) -> Option<SslCipher>;
-    fn peer_certificate_chain(&self) -> Vec<SslCertificate>;
-    fn ssl_handshake_errors(&self) -> Vec<SslError>;
-    fn next_negotiated_protocol(&self) -> Option<Vec<u8>>;
-    fn is_session_resumed(&self) -> bool;
-    fn peer_verify_name(&self) -> Option<String>;
-    fn counters(&self) -> Counters;
-    fn bytes_to_write(&self) -> usize;
-    fn next_event(&mut self) -> Option<Event>;
+    fn state(&self) -> SocketState {
+        self.core().state()
+    }
+    fn mode(&self) -> SslMode {
+        self.core().mode()
+    }
+    fn is_encrypted(&self) -> bool {
+        self.core().is_encrypted()
+    }
+    fn error(&self) -> Option<SocketError> {
+        self.core().error()
+    }
+    fn error_string(&self) -> String {
+        self.core().error_string().to_owned()
+    }
+    fn session_protocol(&self) -> SslProtocol {
+        self.core().session_protocol()
+    }
+    fn session_cipher(&self) -> Option<SslCipher> {
+        self.core().session_cipher()
+    }
+    fn peer_certificate_chain(&self) -> Vec<SslCertificate> {
+        self.core().peer_certificate_chain()
+    }
+    fn ssl_handshake_errors(&self) -> Vec<SslError> {
+        self.core().ssl_handshake_errors()
+    }
+    fn next_negotiated_protocol(&self) -> Option<Vec<u8>> {
+        self.core().next_negotiated_protocol()
+    }
+    fn is_session_resumed(&self) -> bool {
+        self.core().is_session_resumed()
+    }
+    fn peer_verify_name(&self) -> Option<String> {
+        self.core().peer_verify_name().map(str::to_owned)
+    }
+    fn counters(&self) -> Counters {
+        self.core().counters()
+    }
+    fn bytes_to_write(&self) -> usize {
+        self.core().bytes_to_write()
+    }
+    fn next_event(&mut self) -> Option<Event> {
+        self.core_mut().next_event()
+    }
 }
 
 /// A front end: how to make its sockets.
@@ -125,17 +182,11 @@ impl Flavor for Blocking {
 }
 
 impl TestSocket for BlockingSocket {
-    fn connect_to_host_encrypted(&mut self, host: &str, port: u16) {
-        self.0.connect_to_host_encrypted(host, port);
+    fn core(&self) -> &SocketCore {
+        &self.0
     }
-    fn connect_to_host(&mut self, host: &str, port: u16) {
-        self.0.connect_to_host(host, port);
-    }
-    fn start_client_encryption(&mut self) -> sslsocket::Result<()> {
-        self.0.start_client_encryption()
-    }
-    fn start_server_encryption(&mut self) -> sslsocket::Result<()> {
-        self.0.start_server_encryption()
+    fn core_mut(&mut self) -> &mut SocketCore {
+        &mut self.0
     }
     fn wait_for_connected(&mut self, timeout: Option<Duration>) -> sslsocket::Result<()> {
         self.0.wait_for_connected(timeout)
@@ -148,9 +199,6 @@ impl TestSocket for BlockingSocket {
     }
     fn wait_for_disconnected(&mut self, timeout: Option<Duration>) -> sslsocket::Result<()> {
         self.0.wait_for_disconnected(timeout)
-    }
-    fn write_data(&mut self, data: &[u8]) -> sslsocket::Result<usize> {
-        self.0.write_data(data)
     }
     fn flush(&mut self) -> sslsocket::Result<()> {
         self.0.flush()
@@ -186,69 +234,6 @@ impl TestSocket for BlockingSocket {
     }
     fn abort(&mut self) {
         self.0.abort();
-    }
-    fn configuration_mut(&mut self) -> &mut SslConfiguration {
-        self.0.ssl_configuration_mut()
-    }
-    fn set_peer_verify_name(&mut self, name: &str) {
-        self.0.set_peer_verify_name(name);
-    }
-    fn ignore_ssl_errors(&mut self) {
-        self.0.ignore_ssl_errors();
-    }
-    fn ignore_listed_ssl_errors(&mut self, errors: Vec<SslError>) {
-        self.0.ignore_listed_ssl_errors(errors);
-    }
-    fn on_ssl_errors(&mut self, handler: SslErrorsHandler) {
-        self.0.on_ssl_errors(handler);
-    }
-    fn on_peer_verify_error(&mut self, handler: PeerVerifyErrorHandler) {
-        self.0.on_peer_verify_error(handler);
-    }
-    fn state(&self) -> SocketState {
-        self.0.state()
-    }
-    fn mode(&self) -> SslMode {
-        self.0.mode()
-    }
-    fn is_encrypted(&self) -> bool {
-        self.0.is_encrypted()
-    }
-    fn error(&self) -> Option<SocketError> {
-        self.0.error()
-    }
-    fn error_string(&self) -> String {
-        self.0.error_string().to_owned()
-    }
-    fn session_protocol(&self) -> SslProtocol {
-        self.0.session_protocol()
-    }
-    fn session_cipher(&self) -> Option<SslCipher> {
-        self.0.session_cipher()
-    }
-    fn peer_certificate_chain(&self) -> Vec<SslCertificate> {
-        self.0.peer_certificate_chain()
-    }
-    fn ssl_handshake_errors(&self) -> Vec<SslError> {
-        self.0.ssl_handshake_errors()
-    }
-    fn next_negotiated_protocol(&self) -> Option<Vec<u8>> {
-        self.0.next_negotiated_protocol()
-    }
-    fn is_session_resumed(&self) -> bool {
-        self.0.is_session_resumed()
-    }
-    fn peer_verify_name(&self) -> Option<String> {
-        self.0.peer_verify_name().map(str::to_owned)
-    }
-    fn counters(&self) -> Counters {
-        self.0.counters()
-    }
-    fn bytes_to_write(&self) -> usize {
-        self.0.bytes_to_write()
-    }
-    fn next_event(&mut self) -> Option<Event> {
-        self.0.next_event()
     }
 }
 
@@ -315,17 +300,11 @@ impl Flavor for Tokio {
 
 #[cfg(feature = "tokio")]
 impl TestSocket for TokioSocket {
-    fn connect_to_host_encrypted(&mut self, host: &str, port: u16) {
-        self.0.connect_to_host_encrypted(host, port);
+    fn core(&self) -> &SocketCore {
+        &self.0
     }
-    fn connect_to_host(&mut self, host: &str, port: u16) {
-        self.0.connect_to_host(host, port);
-    }
-    fn start_client_encryption(&mut self) -> sslsocket::Result<()> {
-        self.0.start_client_encryption()
-    }
-    fn start_server_encryption(&mut self) -> sslsocket::Result<()> {
-        self.0.start_server_encryption()
+    fn core_mut(&mut self) -> &mut SocketCore {
+        &mut self.0
     }
     fn wait_for_connected(&mut self, timeout: Option<Duration>) -> sslsocket::Result<()> {
         block_on(self.0.wait_for_connected(timeout))
@@ -338,9 +317,6 @@ impl TestSocket for TokioSocket {
     }
     fn wait_for_disconnected(&mut self, timeout: Option<Duration>) -> sslsocket::Result<()> {
         block_on(self.0.wait_for_disconnected(timeout))
-    }
-    fn write_data(&mut self, data: &[u8]) -> sslsocket::Result<usize> {
-        self.0.write_data(data)
     }
     fn flush(&mut self) -> sslsocket::Result<()> {
         block_on(self.0.flush())
@@ -382,69 +358,6 @@ impl TestSocket for TokioSocket {
     }
     fn abort(&mut self) {
         self.0.abort();
-    }
-    fn configuration_mut(&mut self) -> &mut SslConfiguration {
-        self.0.ssl_configuration_mut()
-    }
-    fn set_peer_verify_name(&mut self, name: &str) {
-        self.0.set_peer_verify_name(name);
-    }
-    fn ignore_ssl_errors(&mut self) {
-        self.0.ignore_ssl_errors();
-    }
-    fn ignore_listed_ssl_errors(&mut self, errors: Vec<SslError>) {
-        self.0.ignore_listed_ssl_errors(errors);
-    }
-    fn on_ssl_errors(&mut self, handler: SslErrorsHandler) {
-        self.0.on_ssl_errors(handler);
-    }
-    fn on_peer_verify_error(&mut self, handler: PeerVerifyErrorHandler) {
-        self.0.on_peer_verify_error(handler);
-    }
-    fn state(&self) -> SocketState {
-        self.0.state()
-    }
-    fn mode(&self) -> SslMode {
-        self.0.mode()
-    }
-    fn is_encrypted(&self) -> bool {
-        self.0.is_encrypted()
-    }
-    fn error(&self) -> Option<SocketError> {
-        self.0.error()
-    }
-    fn error_string(&self) -> String {
-        self.0.error_string().to_owned()
-    }
-    fn session_protocol(&self) -> SslProtocol {
-        self.0.session_protocol()
-    }
-    fn session_cipher(&self) -> Option<SslCipher> {
-        self.0.session_cipher()
-    }
-    fn peer_certificate_chain(&self) -> Vec<SslCertificate> {
-        self.0.peer_certificate_chain()
-    }
-    fn ssl_handshake_errors(&self) -> Vec<SslError> {
-        self.0.ssl_handshake_errors()
-    }
-    fn next_negotiated_protocol(&self) -> Option<Vec<u8>> {
-        self.0.next_negotiated_protocol()
-    }
-    fn is_session_resumed(&self) -> bool {
-        self.0.is_session_resumed()
-    }
-    fn peer_verify_name(&self) -> Option<String> {
-        self.0.peer_verify_name().map(str::to_owned)
-    }
-    fn counters(&self) -> Counters {
-        self.0.counters()
-    }
-    fn bytes_to_write(&self) -> usize {
-        self.0.bytes_to_write()
-    }
-    fn next_event(&mut self) -> Option<Event> {
-        self.0.next_event()
     }
 }
 
