@@ -11,12 +11,13 @@ use std::time::Duration;
 
 use crate::certificate::{PatternSyntax, SslCertificate};
 use crate::cipher::{self, SslCipher};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, SslError};
 use crate::key::SslKey;
 use crate::key_exchange::KeyExchangeGroup;
 use crate::ssl::{
     EncodingFormat, KeyAlgorithm, KeyType, PeerVerifyMode, SslOption, SslOptions, SslProtocol,
 };
+use crate::verify::{verify_chain, VerifyOptions};
 
 /// How long a handshake may take unless configured otherwise; the same as
 /// Qt's default for `waitForEncrypted`.
@@ -467,16 +468,6 @@ impl SslConfiguration {
         check_identity(&self.local_certificate_chain, self.private_key.as_ref())
     }
 
-    /// Checks that a handshake can start with this configuration: a
-    /// protocol that can be negotiated, ciphers and key-exchange groups
-    /// usable with it, and a consistent local identity. Handshakes make the
-    /// same checks; this reports a problem before any connection is made.
-    /// What it builds (trusted roots in webpki's form, session caches) is
-    /// kept for the handshakes of this configuration.
-    pub fn check_usable(&self) -> Result<()> {
-        crate::tls_context::TlsContext::for_configuration(self).map(|_| ())
-    }
-
     // --- ALPN and timeouts --------------------------------------------------
 
     /// The ALPN protocols offered (client) or accepted (server), in preference order.
@@ -562,5 +553,21 @@ fn load_system_roots() -> Vec<SslCertificate> {
         parse(webpki_root_certs::TLS_SERVER_ROOT_CERTS)
     } else {
         native
+    }
+}
+
+impl SslCertificate {
+    /// Qt's `QSslCertificate::verify`: verifies `chain` (leaf first, then
+    /// untrusted intermediates) against the default configuration's CA
+    /// certificates, for a server, as of now, optionally for `host_name`.
+    ///
+    /// Errors come in Qt's order: `HostNameMismatch` first, then the chain's
+    /// problems. An empty chain gives `[UnspecifiedError]`.
+    pub fn verify(chain: &[SslCertificate], host_name: Option<&str>) -> Vec<SslError> {
+        let mut options = VerifyOptions::new(SslConfiguration::default_ca_certificates());
+        if let Some(name) = host_name {
+            options = options.with_peer_name(name);
+        }
+        verify_chain(chain, &options)
     }
 }

@@ -207,6 +207,7 @@ mod qt_enum;
 pub mod certificate;
 pub mod cipher;
 pub mod configuration;
+mod driver;
 pub mod error;
 pub mod event;
 mod handshake;

@@ -16,9 +16,10 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::configuration::SslConfiguration;
+use crate::driver::{alert_queued, ends_connection, Direction, Driver, Progress};
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::socket_core::cannot_connect;
+use crate::socket_core::{cannot_connect, ReadNow};
 pub use crate::socket_core::{SocketCore, DEFAULT_WAIT};
 use crate::ssl::SslMode;
 use crate::state::SocketState;
@@ -389,7 +390,7 @@ impl<S: Transport> SslSocket<S> {
         }
         let deadline = self.write_timeout.map(|t| Instant::now() + t);
         self.connect_pending(deadline)?;
-        self.drive(deadline, "writing", |s| !s.core.session.wants_write())
+        self.drive(deadline, "writing", |core| !core.session.wants_write())
     }
 
     /// Waits until the handshake completes and the peer is accepted
@@ -405,8 +406,8 @@ impl<S: Transport> SslSocket<S> {
             }));
         }
         let deadline = self.core.handshake_deadline(deadline);
-        self.drive(deadline, "waiting for the handshake", |s| {
-            s.core.session.is_encrypted() && !s.core.session.wants_write()
+        self.drive(deadline, "waiting for the handshake", |core| {
+            core.session.is_encrypted() && !core.session.wants_write()
         })
     }
 
@@ -418,8 +419,8 @@ impl<S: Transport> SslSocket<S> {
     pub fn wait_for_ready_read(&mut self, timeout: Option<Duration>) -> Result<()> {
         let deadline = timeout.map(|t| Instant::now() + t);
         self.connect_pending(deadline)?;
-        self.drive(deadline, "waiting for data", |s| {
-            s.core.session.has_fresh_data()
+        self.drive(deadline, "waiting for data", |core| {
+            core.session.has_fresh_data()
         })?;
         self.core.session.take_fresh_data();
         Ok(())
@@ -429,10 +430,10 @@ impl<S: Transport> SslSocket<S> {
     pub fn wait_for_bytes_written(&mut self, timeout: Option<Duration>) -> Result<()> {
         let deadline = timeout.map(|t| Instant::now() + t);
         self.connect_pending(deadline)?;
-        self.drive(deadline, "writing", |s| {
-            !s.core.session.is_handshaking()
-                && s.core.session.bytes_to_write() == 0
-                && !s.core.session.wants_write()
+        self.drive(deadline, "writing", |core| {
+            !core.session.is_handshaking()
+                && core.session.bytes_to_write() == 0
+                && !core.session.wants_write()
         })
     }
 
@@ -444,8 +445,8 @@ impl<S: Transport> SslSocket<S> {
             return Ok(());
         }
         let deadline = timeout.map(|t| Instant::now() + t);
-        let closed = self.drive(deadline, "waiting for the disconnect", |s| {
-            s.core.session.peer_closed()
+        let closed = self.drive(deadline, "waiting for the disconnect", |core| {
+            core.session.peer_closed()
         });
         match closed {
             Ok(()) | Err(Error::RemoteHostClosed) => {
@@ -463,8 +464,8 @@ impl<S: Transport> SslSocket<S> {
             return;
         }
         let deadline = Some(Instant::now() + DEFAULT_WAIT);
-        if let Err(e) = self.drive(deadline, "sending the last data", |s| {
-            !s.core.session.wants_write()
+        if let Err(e) = self.drive(deadline, "sending the last data", |core| {
+            !core.session.wants_write()
         }) {
             if !matches!(e, Error::RemoteHostClosed) {
                 self.core.record(e);
@@ -505,11 +506,12 @@ impl<S: Transport> SslSocket<S> {
             self.transport_timeouts.1 = Some(Some(LAST_RECORDS_WAIT));
         }
         let deadline = Instant::now() + LAST_RECORDS_WAIT;
-        while self.core.session.wants_write() && Instant::now() < deadline {
-            if !matches!(self.core.session.write_to(stream), Ok(n) if n > 0) {
-                break;
-            }
+        Driver {
+            core: &mut self.core,
+            transport: stream,
+            timed: true,
         }
+        .send_last_records(|| Instant::now() < deadline);
     }
 
     fn close_transport(&mut self) {
@@ -529,10 +531,14 @@ impl<S: Transport> SslSocket<S> {
         &mut self,
         deadline: Option<Instant>,
         operation: &'static str,
-        done: impl Fn(&Self) -> bool,
+        done: impl FnMut(&mut SocketCore) -> bool,
     ) -> Result<()> {
         let result = self.drive_inner(deadline, operation, done);
         result.map_err(|e| {
+            if alert_queued(&e) {
+                // Let the peer hear why.
+                self.send_last_records();
+            }
             // As in Qt, a connection that failed or was closed by the peer
             // is over: the socket becomes unconnected. A timeout is not fatal.
             if ends_connection(&e) {
@@ -542,11 +548,15 @@ impl<S: Transport> SslSocket<S> {
         })
     }
 
+    /// [`Driver::step`] until `done`, each step's reads and writes blocking
+    /// at most until the deadline. Once it has passed, one last step over a
+    /// transport that takes and gives nothing says whether `done` holds
+    /// after all.
     fn drive_inner(
         &mut self,
         deadline: Option<Instant>,
         operation: &'static str,
-        done: impl Fn(&Self) -> bool,
+        mut done: impl FnMut(&mut SocketCore) -> bool,
     ) -> Result<()> {
         loop {
             let Some(stream) = self.stream.as_mut() else {
@@ -555,64 +565,32 @@ impl<S: Transport> SslSocket<S> {
                     reason: "the socket is not connected".into(),
                 });
             };
-            while self.core.session.wants_write() {
-                let Some(left) = remaining(deadline).map(coarse) else {
-                    return Err(Error::Timeout { operation });
-                };
-                if self.transport_timeouts.1 != Some(left) {
-                    stream.set_write_timeout(left)?;
-                    self.transport_timeouts.1 = Some(left);
-                }
-                match self.core.session.write_to(stream) {
-                    Ok(0) => return Err(Error::RemoteHostClosed),
-                    Ok(_) => {}
-                    Err(e) if is_timeout(&e) => return Err(Error::Timeout { operation }),
-                    Err(e) if is_closed(&e) => return Err(Error::RemoteHostClosed),
-                    Err(e) => return Err(Error::Io(e)),
-                }
-            }
-            if self.core.session.has_failed() {
-                return Err(Error::InvalidState {
-                    operation,
-                    reason: format!("the connection failed earlier: {}", self.error_string()),
-                });
-            }
-            if done(self) {
-                return Ok(());
-            }
-            if !self.core.session.wants_read() {
-                return Err(if self.core.session.peer_closed() {
-                    Error::RemoteHostClosed
-                } else {
-                    Error::InvalidState {
-                        operation,
-                        reason: "the read buffer is full; read some data first".into(),
-                    }
-                });
-            }
             let Some(left) = remaining(deadline).map(coarse) else {
-                return Err(Error::Timeout { operation });
+                let mut last = Driver {
+                    core: &mut self.core,
+                    transport: &mut Stalled,
+                    timed: true,
+                };
+                return match last.step(Direction::Both, operation, &mut done)? {
+                    Progress::Done => Ok(()),
+                    Progress::Moved | Progress::Blocked => Err(Error::Timeout { operation }),
+                };
             };
-            let stream = self.stream.as_mut().expect("checked above");
+            if self.transport_timeouts.1 != Some(left) {
+                stream.set_write_timeout(left)?;
+                self.transport_timeouts.1 = Some(left);
+            }
             if self.transport_timeouts.0 != Some(left) {
                 stream.set_read_timeout(left)?;
                 self.transport_timeouts.0 = Some(left);
             }
-            match self.core.session.read_from(stream) {
-                Ok(0) => {
-                    if done(self) {
-                        return Ok(());
-                    }
-                    return Err(Error::RemoteHostClosed);
-                }
-                Ok(_) => {}
-                Err(Error::Io(e)) if is_timeout(&e) => {}
-                Err(Error::Io(e)) if is_closed(&e) => return Err(Error::RemoteHostClosed),
-                Err(e) => {
-                    // Let the peer hear why: rustls queued an alert.
-                    self.send_last_records();
-                    return Err(e);
-                }
+            let mut driver = Driver {
+                core: &mut self.core,
+                transport: stream,
+                timed: true,
+            };
+            if driver.step(Direction::Both, operation, &mut done)? == Progress::Done {
+                return Ok(());
             }
         }
     }
@@ -620,18 +598,6 @@ impl<S: Transport> SslSocket<S> {
 
 /// How long the last records of an ending connection may take to go out.
 const LAST_RECORDS_WAIT: Duration = Duration::from_secs(1);
-
-/// Whether `error` ends the connection (the socket becomes unconnected);
-/// a timeout, for one, does not.
-pub(crate) fn ends_connection(error: &Error) -> bool {
-    matches!(
-        error,
-        Error::RemoteHostClosed
-            | Error::VerificationFailed { .. }
-            | Error::HandshakeFailed(_)
-            | Error::Tls(_)
-    )
-}
 
 /// A remaining time rounded down to whole seconds when it is at least one:
 /// the loop checks the deadline after every read or write anyway, and equal
@@ -646,21 +612,24 @@ fn coarse(left: Option<Duration>) -> Option<Duration> {
     })
 }
 
-fn is_timeout(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-    )
+/// A transport with nothing to give and no room to take: the last look at
+/// a socket whose deadline has passed.
+struct Stalled;
+
+impl Read for Stalled {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        Err(io::ErrorKind::WouldBlock.into())
+    }
 }
 
-pub(crate) fn is_closed(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::ConnectionReset
-            | io::ErrorKind::ConnectionAborted
-            | io::ErrorKind::BrokenPipe
-            | io::ErrorKind::UnexpectedEof
-    )
+impl Write for Stalled {
+    fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+        Err(io::ErrorKind::WouldBlock.into())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 impl<S: Transport> Read for SslSocket<S> {
@@ -670,21 +639,13 @@ impl<S: Transport> Read for SslSocket<S> {
             return Ok(0);
         }
         loop {
-            let n = self.core.session.read_plaintext(buf);
-            if n > 0 {
-                return Ok(n);
-            }
-            if self.core.session.truncated() {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the peer closed the connection without close_notify; the data may be truncated",
-                ));
-            }
-            if self.core.session.peer_closed() {
-                // The close may have come with the last data; either way the
-                // connection is over, as when a wait runs into it.
-                self.end_connection();
-                return Ok(0);
+            match self.core.read_now(buf)? {
+                ReadNow::Data(n) => return Ok(n),
+                ReadNow::Ended => {
+                    self.end_connection();
+                    return Ok(0);
+                }
+                ReadNow::Nothing => {}
             }
             match self.wait_for_ready_read(self.read_timeout) {
                 Ok(()) => {}
@@ -722,11 +683,11 @@ impl<S: Transport> SslSocket<S> {
         self.connect_pending(deadline)?;
         if self.core.session.is_handshaking() {
             let deadline = self.core.handshake_deadline(deadline);
-            self.drive(deadline, "waiting for the handshake", |s| {
-                s.core.session.is_encrypted()
+            self.drive(deadline, "waiting for the handshake", |core| {
+                core.session.is_encrypted()
             })?;
         }
-        self.drive(deadline, "writing", |s| !s.core.session.wants_write())?;
+        self.drive(deadline, "writing", |core| !core.session.wants_write())?;
         Ok(())
     }
 }

@@ -32,6 +32,17 @@ pub(crate) struct Target {
     pub(crate) encrypt: bool,
 }
 
+/// What a read finds without waiting.
+pub(crate) enum ReadNow {
+    /// This many bytes were read.
+    Data(usize),
+    /// The peer closed cleanly and everything was read: the connection is
+    /// over (the close may have come with the last data).
+    Ended,
+    /// Nothing yet: wait for more.
+    Nothing,
+}
+
 /// The last error of a socket: Qt's kind and the message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct LastError {
@@ -590,6 +601,26 @@ impl SocketCore {
     /// Reads what is available now, without waiting (`read`); 0 when nothing is.
     pub fn read_available(&mut self, buf: &mut [u8]) -> usize {
         self.session.read_plaintext(buf)
+    }
+
+    /// The read step of `Read` and `AsyncRead`: data if there is some, the
+    /// end of the stream, or an `UnexpectedEof` error when the stream ended
+    /// without close_notify after the handshake.
+    pub(crate) fn read_now(&mut self, buf: &mut [u8]) -> std::io::Result<ReadNow> {
+        let n = self.session.read_plaintext(buf);
+        if n > 0 {
+            return Ok(ReadNow::Data(n));
+        }
+        if self.session.truncated() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                "the peer closed the connection without close_notify; the data may be truncated",
+            ));
+        }
+        if self.session.peer_closed() {
+            return Ok(ReadNow::Ended);
+        }
+        Ok(ReadNow::Nothing)
     }
 
     /// Copies what is available into `buf` without consuming it (`peek`).

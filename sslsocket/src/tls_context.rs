@@ -104,6 +104,18 @@ pub(crate) struct Prepared<C> {
     pub(crate) lease: Option<VerifierLease>,
 }
 
+impl SslConfiguration {
+    /// Checks that a handshake can start with this configuration: a
+    /// protocol that can be negotiated, ciphers and key-exchange groups
+    /// usable with it, and a consistent local identity. Handshakes make the
+    /// same checks; this reports a problem before any connection is made.
+    /// What it builds (trusted roots in webpki's form, session caches) is
+    /// kept for the handshakes of this configuration.
+    pub fn check_usable(&self) -> Result<()> {
+        TlsContext::for_configuration(self).map(|_| ())
+    }
+}
+
 /// The rustls pieces built from one configuration value.
 pub(crate) struct TlsContext {
     configuration: SslConfiguration,

@@ -12,10 +12,10 @@ use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use ::tokio::net::TcpStream;
 
 use crate::configuration::SslConfiguration;
+use crate::driver::{alert_queued, ends_connection, Direction, Driver, Progress};
 use crate::error::{Error, Result};
 use crate::event::Event;
-use crate::socket::{ends_connection, is_closed};
-use crate::socket_core::{cannot_connect, SocketCore, DEFAULT_WAIT};
+use crate::socket_core::{cannot_connect, ReadNow, SocketCore, DEFAULT_WAIT};
 use crate::ssl::SslMode;
 use crate::state::SocketState;
 
@@ -27,26 +27,6 @@ type ConnectFuture<S> = Pin<Box<dyn Future<Output = Result<S>> + Send>>;
 /// none.
 type Connector<S> = fn(String, u16) -> ConnectFuture<S>;
 
-/// Which directions a drive may use. The `AsyncRead` and `AsyncWrite`
-/// implementations each use only their own, so that a socket split with
-/// `tokio::io::split` never has one half take over the other half's wake-ups.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Direction {
-    Both,
-    Read,
-    Write,
-}
-
-impl Direction {
-    fn reads(self) -> bool {
-        self != Direction::Write
-    }
-
-    fn writes(self) -> bool {
-        self != Direction::Read
-    }
-}
-
 /// The transport as the synchronous `Read + Write` the session takes, for
 /// one poll: `Poll::Pending` becomes `io::ErrorKind::WouldBlock` (with the
 /// waker registered, as for any pending poll).
@@ -55,37 +35,43 @@ struct SyncIo<'a, 'b, S> {
     cx: &'a mut Context<'b>,
 }
 
+/// A poll's result as a synchronous one. A transport's own `WouldBlock` or
+/// `TimedOut` error would read as "pending" without a waker registered,
+/// and the socket would never be woken: it becomes a plain failure.
+fn sync<T>(polled: Poll<io::Result<T>>) -> io::Result<T> {
+    match polled {
+        Poll::Ready(Err(e))
+            if matches!(
+                e.kind(),
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+            ) =>
+        {
+            Err(io::Error::other(e))
+        }
+        Poll::Ready(result) => result,
+        Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+    }
+}
+
 impl<S: AsyncRead + Unpin> Read for SyncIo<'_, '_, S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let mut buf = ReadBuf::new(buf);
-        match Pin::new(&mut *self.stream).poll_read(self.cx, &mut buf) {
-            Poll::Ready(Ok(())) => Ok(buf.filled().len()),
-            Poll::Ready(Err(e)) => Err(e),
-            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
-        }
+        sync(Pin::new(&mut *self.stream).poll_read(self.cx, &mut buf))?;
+        Ok(buf.filled().len())
     }
 }
 
 impl<S: AsyncWrite + Unpin> Write for SyncIo<'_, '_, S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match Pin::new(&mut *self.stream).poll_write(self.cx, buf) {
-            Poll::Ready(result) => result,
-            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
-        }
+        sync(Pin::new(&mut *self.stream).poll_write(self.cx, buf))
     }
 
     fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> io::Result<usize> {
-        match Pin::new(&mut *self.stream).poll_write_vectored(self.cx, bufs) {
-            Poll::Ready(result) => result,
-            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
-        }
+        sync(Pin::new(&mut *self.stream).poll_write_vectored(self.cx, bufs))
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        match Pin::new(&mut *self.stream).poll_flush(self.cx) {
-            Poll::Ready(result) => result,
-            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
-        }
+        sync(Pin::new(&mut *self.stream).poll_flush(self.cx))
     }
 }
 
@@ -93,10 +79,6 @@ impl<S: AsyncWrite + Unpin> Write for SyncIo<'_, '_, S> {
 /// accepted only once the previous write is on its way, so this bounds
 /// what a socket holds for the network.
 const WRITE_CHUNK: usize = 64 * 1024;
-
-fn would_block(e: &io::Error) -> bool {
-    e.kind() == io::ErrorKind::WouldBlock
-}
 
 /// A TLS socket for clients and servers (`QSslSocket`) on tokio, over any
 /// `AsyncRead + AsyncWrite + Unpin` transport (a [`TcpStream`] by default).
@@ -292,12 +274,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
             stream,
             cx: &mut cx,
         };
-        while self.core.session.wants_write() {
-            if !matches!(self.core.session.write_to(&mut io), Ok(n) if n > 0) {
-                break;
-            }
+        Driver {
+            core: &mut self.core,
+            transport: &mut io,
+            timed: false,
         }
-        let _ = io.flush();
+        .send_last_records(|| true);
     }
 
     /// Shuts the transport's writing side down (one attempt, without a
@@ -381,8 +363,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
                     reason: "no handshake was started".into(),
                 })));
             }
-            s.poll_drive(cx, Direction::Both, "waiting for the handshake", |s| {
-                s.core.session.is_encrypted() && !s.core.session.wants_write()
+            s.poll_drive(cx, Direction::Both, "waiting for the handshake", |core| {
+                core.session.is_encrypted() && !core.session.wants_write()
             })
         })
         .await
@@ -396,8 +378,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     pub async fn wait_for_ready_read(&mut self, timeout: Option<Duration>) -> Result<()> {
         self.run(timeout, "waiting for data", |s, cx| {
             ready!(s.poll_establish(cx))?;
-            s.poll_drive(cx, Direction::Both, "waiting for data", |s| {
-                s.core.session.has_fresh_data()
+            s.poll_drive(cx, Direction::Both, "waiting for data", |core| {
+                core.session.has_fresh_data()
             })
         })
         .await?;
@@ -412,10 +394,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     pub async fn wait_for_bytes_written(&mut self, timeout: Option<Duration>) -> Result<()> {
         self.run(timeout, "writing", |s, cx| {
             ready!(s.poll_establish(cx))?;
-            s.poll_drive(cx, Direction::Both, "writing", |s| {
-                !s.core.session.is_handshaking()
-                    && s.core.session.bytes_to_write() == 0
-                    && !s.core.session.wants_write()
+            s.poll_drive(cx, Direction::Both, "writing", |core| {
+                !core.session.is_handshaking()
+                    && core.session.bytes_to_write() == 0
+                    && !core.session.wants_write()
             })
         })
         .await
@@ -431,8 +413,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         }
         let closed = self
             .run(timeout, "waiting for the disconnect", |s, cx| {
-                s.poll_drive(cx, Direction::Both, "waiting for the disconnect", |s| {
-                    s.core.session.peer_closed()
+                s.poll_drive(cx, Direction::Both, "waiting for the disconnect", |core| {
+                    core.session.peer_closed()
                 })
             })
             .await;
@@ -471,23 +453,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     pub async fn read_line(&mut self, max: usize) -> Result<Vec<u8>> {
         self.run(None, "waiting for a line", |s, cx| {
             ready!(s.poll_establish(cx))?;
-            if !s.line_ready(max) {
+            if !line_ready(&mut s.core, max) {
                 ready!(
-                    s.poll_drive(cx, Direction::Both, "waiting for a line", |s| s
-                        .line_ready(max))
+                    s.poll_drive(cx, Direction::Both, "waiting for a line", |core| {
+                        line_ready(core, max)
+                    })
                 )?;
             }
             Poll::Ready(Ok(s.core.session.read_line(max)))
         })
         .await
-    }
-
-    fn line_ready(&mut self, max: usize) -> bool {
-        // Once unconnected, what is left is all there will be.
-        (self.core.state() == SocketState::UnconnectedState && self.core.target().is_none())
-            || self.core.session.peer_closed()
-            || self.core.session.bytes_available() >= max
-            || self.core.session.can_read_line()
     }
 
     /// Sends what is queued and, with TLS, a close_notify, then closes
@@ -562,10 +537,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         cx: &mut Context<'_>,
         direction: Direction,
         operation: &'static str,
-        mut done: impl FnMut(&mut Self) -> bool,
+        mut done: impl FnMut(&mut SocketCore) -> bool,
     ) -> Poll<Result<()>> {
         let result = ready!(self.poll_drive_inner(cx, direction, operation, &mut done));
         Poll::Ready(result.map_err(|e| {
+            if alert_queued(&e) {
+                // Let the peer hear why.
+                self.send_last_records();
+            }
             if ends_connection(&e) {
                 self.end_connection();
             }
@@ -573,12 +552,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         }))
     }
 
+    /// [`Driver::step`] until `done`, pending while the transport is.
     fn poll_drive_inner(
         &mut self,
         cx: &mut Context<'_>,
         direction: Direction,
         operation: &'static str,
-        done: &mut impl FnMut(&mut Self) -> bool,
+        done: &mut impl FnMut(&mut SocketCore) -> bool,
     ) -> Poll<Result<()>> {
         loop {
             let closed = self.core.state() == SocketState::UnconnectedState;
@@ -586,95 +566,29 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
                 return Poll::Ready(Err(Error::InvalidState {
                     operation,
                     reason: if self.core.session.has_failed() {
-                        format!("the connection failed earlier: {}", self.error_string())
+                        format!(
+                            "the connection failed earlier: {}",
+                            self.core.error_string()
+                        )
                     } else {
                         "the socket is not connected".into()
                     },
                 }));
             };
-            let mut write_blocked = false;
-            if direction.writes() {
-                let mut wrote = false;
-                let mut io = SyncIo {
-                    stream: &mut *stream,
-                    cx: &mut *cx,
-                };
-                while self.core.session.wants_write() {
-                    match self.core.session.write_to(&mut io) {
-                        Ok(0) => return Poll::Ready(Err(Error::RemoteHostClosed)),
-                        Ok(_) => wrote = true,
-                        Err(e) if would_block(&e) => {
-                            write_blocked = true;
-                            break;
-                        }
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) if is_closed(&e) => {
-                            return Poll::Ready(Err(Error::RemoteHostClosed))
-                        }
-                        Err(e) => return Poll::Ready(Err(Error::Io(e))),
-                    }
-                }
-                if wrote && !write_blocked {
-                    // For transports that buffer; a no-op for a TcpStream.
-                    match io.flush() {
-                        Ok(()) => {}
-                        Err(e) if would_block(&e) => write_blocked = true,
-                        Err(e) if is_closed(&e) => {
-                            return Poll::Ready(Err(Error::RemoteHostClosed))
-                        }
-                        Err(e) => return Poll::Ready(Err(Error::Io(e))),
-                    }
-                }
-            }
-            if self.core.session.has_failed() {
-                return Poll::Ready(Err(Error::InvalidState {
-                    operation,
-                    reason: format!("the connection failed earlier: {}", self.error_string()),
-                }));
-            }
-            if done(self) {
-                return Poll::Ready(Ok(()));
-            }
-            if !direction.reads() {
-                // Only writing, and not done: a write is pending.
-                return Poll::Pending;
-            }
-            if !self.core.session.wants_read() {
-                if write_blocked {
-                    return Poll::Pending;
-                }
-                return Poll::Ready(Err(if self.core.session.peer_closed() {
-                    Error::RemoteHostClosed
-                } else {
-                    Error::InvalidState {
-                        operation,
-                        reason: "the read buffer is full; read some data first".into(),
-                    }
-                }));
-            }
-            let stream = self.stream.as_mut().expect("checked above");
             let mut io = SyncIo {
                 stream,
                 cx: &mut *cx,
             };
-            match self.core.session.read_from(&mut io) {
-                Ok(0) => {
-                    if done(self) {
-                        return Poll::Ready(Ok(()));
-                    }
-                    return Poll::Ready(Err(Error::RemoteHostClosed));
-                }
-                Ok(_) => {}
-                Err(Error::Io(e)) if would_block(&e) => return Poll::Pending,
-                Err(Error::Io(e)) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(Error::Io(e)) if is_closed(&e) => {
-                    return Poll::Ready(Err(Error::RemoteHostClosed))
-                }
-                Err(e) => {
-                    // Let the peer hear why: rustls queued an alert.
-                    self.send_last_records();
-                    return Poll::Ready(Err(e));
-                }
+            let mut driver = Driver {
+                core: &mut self.core,
+                transport: &mut io,
+                timed: false,
+            };
+            match driver.step(direction, operation, done) {
+                Ok(Progress::Done) => return Poll::Ready(Ok(())),
+                Ok(Progress::Moved) => {}
+                Ok(Progress::Blocked) => return Poll::Pending,
+                Err(e) => return Poll::Ready(Err(e)),
             }
         }
     }
@@ -685,9 +599,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         ready!(self.poll_establish(cx))?;
         if self.core.session.is_handshaking() {
             ready!(
-                self.poll_drive(cx, Direction::Both, "waiting for the handshake", |s| s
-                    .session
-                    .is_encrypted())
+                self.poll_drive(cx, Direction::Both, "waiting for the handshake", |core| {
+                    core.session.is_encrypted()
+                })
             )?;
         }
         Poll::Ready(Ok(()))
@@ -696,8 +610,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     /// `flush`: connection and handshake first, then everything queued.
     fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         ready!(self.poll_ready_for_data(cx))?;
-        ready!(self.poll_drive(cx, Direction::Write, "writing", |s| {
-            !s.core.session.wants_write()
+        ready!(self.poll_drive(cx, Direction::Write, "writing", |core| {
+            !core.session.wants_write()
         }))?;
         match &mut self.stream {
             Some(stream) => Pin::new(stream).poll_flush(cx).map_err(Error::Io),
@@ -724,7 +638,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
                 cx,
                 Direction::Write,
                 "sending the last data",
-                |s| !s.core.session.wants_write()
+                |core| !core.session.wants_write()
             ));
             // Failures are recorded; the transport is closed either way.
             let _ = sent;
@@ -743,8 +657,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     /// As for the blocking socket, the end of the stream ends the
     /// connection (the socket becomes unconnected).
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
-        self.poll_drive(cx, Direction::Read, "reading", |s| {
-            s.core.session.has_fresh_data()
+        self.poll_drive(cx, Direction::Read, "reading", |core| {
+            core.session.has_fresh_data()
         })
     }
 }
@@ -768,22 +682,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for SslSocket<S> {
             return Poll::Ready(Ok(()));
         }
         loop {
-            let n = this.core.session.read_plaintext(buf.initialize_unfilled());
-            if n > 0 {
-                buf.advance(n);
-                return Poll::Ready(Ok(()));
-            }
-            if this.core.session.truncated() {
-                return Poll::Ready(Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the peer closed the connection without close_notify; the data may be truncated",
-                )));
-            }
-            if this.core.session.peer_closed() {
-                // The close may have come with the last data; either way the
-                // connection is over, as when a wait runs into it.
-                this.end_connection();
-                return Poll::Ready(Ok(()));
+            match this.core.read_now(buf.initialize_unfilled())? {
+                ReadNow::Data(n) => {
+                    buf.advance(n);
+                    return Poll::Ready(Ok(()));
+                }
+                ReadNow::Ended => {
+                    this.end_connection();
+                    return Poll::Ready(Ok(()));
+                }
+                ReadNow::Nothing => {}
             }
             if this.core.state() == SocketState::UnconnectedState
                 && this.core.target().is_none()
@@ -834,14 +742,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for SslSocket<S> {
         }
         if this.core.state() != SocketState::UnconnectedState || this.core.target().is_some() {
             ready!(this.poll_ready_for_data(cx))?;
-            ready!(this.poll_drive(cx, Direction::Write, "writing", |s| {
-                !s.core.session.wants_write()
+            ready!(this.poll_drive(cx, Direction::Write, "writing", |core| {
+                !core.session.wants_write()
             }))?;
         }
         let n = this.write_data(&buf[..buf.len().min(WRITE_CHUNK)])?;
         // Start sending now; what does not fit stays queued for the next call.
-        if let Poll::Ready(Err(e)) = this.poll_drive(cx, Direction::Write, "writing", |s| {
-            !s.core.session.wants_write()
+        if let Poll::Ready(Err(e)) = this.poll_drive(cx, Direction::Write, "writing", |core| {
+            !core.session.wants_write()
         }) {
             return Poll::Ready(Err(e.into()));
         }
@@ -864,6 +772,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for SslSocket<S> {
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.get_mut().poll_disconnect(cx, false).map(Ok)
     }
+}
+
+/// Whether a line (or all that is left) can be read: once unconnected,
+/// what is left is all there will be.
+fn line_ready(core: &mut SocketCore, max: usize) -> bool {
+    (core.state() == SocketState::UnconnectedState && core.target().is_none())
+        || core.session.peer_closed()
+        || core.session.bytes_available() >= max
+        || core.session.can_read_line()
 }
 
 /// The stream of [`SslSocket::events`].
@@ -904,8 +821,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> futures_core::Stream for Events<'_, S> {
             let mut found = None;
             let driven =
                 ready!(
-                    socket.poll_drive(cx, Direction::Both, "waiting for events", |s| {
-                        found = s.core.session.next_event();
+                    socket.poll_drive(cx, Direction::Both, "waiting for events", |core| {
+                        found = core.session.next_event();
                         found.is_some()
                     })
                 );

@@ -26,7 +26,6 @@ use std::time::SystemTime;
 use rustls_pki_types::CertificateDer;
 
 use crate::certificate::{ExtensionValue, SslCertificate};
-use crate::configuration::SslConfiguration;
 use crate::error::{SslError, SslErrorCode};
 
 pub(crate) use adapter::{PeerVerifier, VerifierLease};
@@ -252,20 +251,4 @@ pub(crate) fn extended_key_usage_allows(cert: &SslCertificate, purpose: Purpose)
             }
             _ => true,
         })
-}
-
-impl SslCertificate {
-    /// Qt's `QSslCertificate::verify`: verifies `chain` (leaf first, then
-    /// untrusted intermediates) against the default configuration's CA
-    /// certificates, for a server, as of now, optionally for `host_name`.
-    ///
-    /// Errors come in Qt's order: `HostNameMismatch` first, then the chain's
-    /// problems. An empty chain gives `[UnspecifiedError]`.
-    pub fn verify(chain: &[SslCertificate], host_name: Option<&str>) -> Vec<SslError> {
-        let mut options = VerifyOptions::new(SslConfiguration::default_ca_certificates());
-        if let Some(name) = host_name {
-            options = options.with_peer_name(name);
-        }
-        verify_chain(chain, &options)
-    }
 }
