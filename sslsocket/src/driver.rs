@@ -157,6 +157,57 @@ impl<T: Read + Write> Driver<'_, T> {
     }
 }
 
+/// What a front end does with its own transport, and what both front ends
+/// then do the same way when a connection ends.
+pub(crate) trait FrontEnd {
+    fn core_mut(&mut self) -> &mut SocketCore;
+
+    /// One bounded attempt to send what rustls queued last (an alert, a
+    /// close_notify): the peer may have stopped reading.
+    fn send_last_records(&mut self);
+
+    /// Shuts the transport down, without waiting, and makes the socket
+    /// unconnected.
+    fn close_transport(&mut self);
+
+    /// Closes a connection that is over (the peer closed it, or it
+    /// failed), answering a clean close with close_notify first.
+    fn end_connection(&mut self) {
+        if self.core_mut().session.answer_close_notify() {
+            self.send_last_records();
+        }
+        self.close_transport();
+    }
+
+    /// What a failed wait leaves: the peer hears why when rustls queued an
+    /// alert, a connection that failed or that the peer closed is over (as
+    /// in Qt, the socket becomes unconnected; a timeout is not fatal), and
+    /// the error is the socket's last.
+    fn wait_failed(&mut self, error: Error) -> Error {
+        if alert_queued(&error) {
+            self.send_last_records();
+        }
+        if ends_connection(&error) {
+            self.end_connection();
+        }
+        self.core_mut().record(error)
+    }
+
+    /// Closes at once, dropping anything not yet sent (`abort`).
+    fn abort_connection(&mut self) {
+        self.core_mut().discard();
+        self.close_transport();
+    }
+}
+
+/// A wait for the peer's close: the peer closing is what it waited for.
+pub(crate) fn closed_by_peer(waited: Result<()>) -> Result<()> {
+    match waited {
+        Err(Error::RemoteHostClosed) => Ok(()),
+        other => other,
+    }
+}
+
 /// What an I/O error means for driving.
 enum Flow {
     /// The transport would block, or its timeout ran out.
@@ -190,7 +241,7 @@ fn is_closed(e: &io::Error) -> bool {
 
 /// Whether `error` is a failure rustls answered with an alert, queued for
 /// the peer.
-pub(crate) fn alert_queued(error: &Error) -> bool {
+fn alert_queued(error: &Error) -> bool {
     matches!(
         error,
         Error::VerificationFailed { .. } | Error::HandshakeFailed(_) | Error::Tls(_)
@@ -199,7 +250,7 @@ pub(crate) fn alert_queued(error: &Error) -> bool {
 
 /// Whether `error` ends the connection (the socket becomes unconnected);
 /// a timeout, for one, does not.
-pub(crate) fn ends_connection(error: &Error) -> bool {
+fn ends_connection(error: &Error) -> bool {
     matches!(
         error,
         Error::RemoteHostClosed

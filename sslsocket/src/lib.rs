@@ -203,6 +203,8 @@ mod test_pki;
 
 #[macro_use]
 mod qt_enum;
+#[macro_use]
+mod plumbing;
 
 pub mod certificate;
 pub mod cipher;
@@ -213,6 +215,7 @@ pub mod event;
 mod handshake;
 pub mod key;
 pub mod key_exchange;
+mod net;
 mod pem;
 pub mod server;
 mod server_settings;

@@ -88,14 +88,14 @@
 use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
-use std::ops::{Deref, DerefMut};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use crate::configuration::SslConfiguration;
 use crate::error::{Error, Result, SslError};
-use crate::server_settings::queue_event;
+use crate::net;
+use crate::server_settings::{finish_handshake, queue_event, start_handshake};
 pub use crate::server_settings::{
     ServerEvent, ServerMode, ServerSettings, DEFAULT_HANDSHAKE_TIMEOUT,
     DEFAULT_MAX_PENDING_CONNECTIONS,
@@ -142,30 +142,7 @@ pub struct SslServer {
     workers: WorkerPool,
 }
 
-impl std::fmt::Debug for SslServer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SslServer")
-            .field("local_address", &self.local_address())
-            .field("settings", &self.settings)
-            .field("handshaking", &self.handshaking.len())
-            .field("ready", &self.ready.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Deref for SslServer {
-    type Target = ServerSettings;
-
-    fn deref(&self) -> &ServerSettings {
-        &self.settings
-    }
-}
-
-impl DerefMut for SslServer {
-    fn deref_mut(&mut self) -> &mut ServerSettings {
-        &mut self.settings
-    }
-}
+server_plumbing!(handshaking);
 
 impl SslServer {
     /// A server using `configuration` for every connection. The
@@ -198,30 +175,12 @@ impl SslServer {
     /// resolves to several, the first that can be bound is used.
     pub fn listen(&mut self, address: impl ToSocketAddrs) -> Result<()> {
         if self.listener.is_some() {
-            return Err(Error::InvalidState {
-                operation: "listen",
-                reason: "the server is already listening; close it first".into(),
-            });
+            return Err(net::already_listening());
         }
         let candidates: Vec<SocketAddr> = address.to_socket_addrs()?.collect();
-        let mut last = io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the address resolved to nothing",
-        );
-        for candidate in &candidates {
-            match TcpListener::bind(candidate) {
-                Ok(listener) => {
-                    self.listener = Some(Listening::new(listener)?);
-                    return Ok(());
-                }
-                Err(e) => last = e,
-            }
-        }
-        let tried: Vec<String> = candidates.iter().map(ToString::to_string).collect();
-        Err(Error::Io(io::Error::new(
-            last.kind(),
-            format!("cannot listen on {}: {last}", tried.join(", ")),
-        )))
+        let listener = net::bind_first(&candidates)?;
+        self.listener = Some(Listening::new(listener)?);
+        Ok(())
     }
 
     /// Whether the server is listening (`isListening`).
@@ -389,10 +348,7 @@ impl SslServer {
     /// mode to a handshake thread. Returns whether one was taken.
     fn take_connection(&mut self) -> Result<bool> {
         let Some(listening) = &self.listener else {
-            return Err(Error::InvalidState {
-                operation: "accept a connection",
-                reason: "the server is not listening; call listen first".into(),
-            });
+            return Err(net::not_listening());
         };
         if self.handshaking.len() + self.ready.len() >= self.settings.max_pending_connections() {
             return Ok(false);
@@ -400,18 +356,7 @@ impl SslServer {
         let (stream, peer) = match listening.listener.accept() {
             Ok((stream, peer)) => (TcpStream::from(stream), peer),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
-            // The client gave up before we took it, or a signal arrived:
-            // nothing for the program to see.
-            Err(e)
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::ConnectionAborted
-                        | io::ErrorKind::ConnectionReset
-                        | io::ErrorKind::Interrupted
-                ) =>
-            {
-                return Ok(true)
-            }
+            Err(e) if net::passing_accept_error(&e) => return Ok(true),
             Err(e) => return Err(Error::Io(e)),
         };
         // Accepted sockets come non-blocking (from mio); the handshake and
@@ -523,21 +468,12 @@ fn handshake(
     peer: SocketAddr,
     sender: &mpsc::Sender<Message>,
 ) -> Result<Box<SslSocket<TcpStream>>> {
-    if let Err(e) = socket.start_server_encryption() {
-        socket.abort();
-        return Err(e);
-    }
+    start_handshake(&mut socket)?;
     let result = socket.wait_for_encrypted(timeout);
-    for error in socket.ssl_handshake_errors() {
+    let socket = finish_handshake(socket, result, |error| {
         let _ = sender.send(Message::PeerVerifyError { peer, error });
-    }
-    match result {
-        Ok(()) => Ok(Box::new(socket)),
-        Err(e) => {
-            socket.abort();
-            Err(e)
-        }
-    }
+    })?;
+    Ok(Box::new(socket))
 }
 
 /// The iterator of [`SslServer::incoming`].

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::configuration::SslConfiguration;
+use crate::driver::FrontEnd;
 use crate::error::{Error, Result, SslError};
 use crate::handshake::VerificationSettings;
 use crate::socket_core::SocketCore;
@@ -253,4 +254,34 @@ fn check_server_configuration(configuration: &SslConfiguration) -> Result<()> {
         });
     }
     configuration.check_usable()
+}
+
+/// Starts the server handshake of an accepted socket; a socket that cannot
+/// start one is closed.
+pub(crate) fn start_handshake<T: FrontEnd>(socket: &mut T) -> Result<()> {
+    let started = socket.core_mut().start_server_encryption();
+    if started.is_err() {
+        socket.abort_connection();
+    }
+    started
+}
+
+/// The end of an accepted socket's server handshake: each of the client's
+/// certificate errors is reported, and a socket whose handshake failed is
+/// closed.
+pub(crate) fn finish_handshake<T: FrontEnd>(
+    mut socket: T,
+    result: Result<()>,
+    mut report: impl FnMut(SslError),
+) -> Result<T> {
+    for error in socket.core_mut().ssl_handshake_errors() {
+        report(error);
+    }
+    match result {
+        Ok(()) => Ok(socket),
+        Err(e) => {
+            socket.abort_connection();
+            Err(e)
+        }
+    }
 }

@@ -9,19 +9,18 @@
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpStream, ToSocketAddrs};
-use std::ops::{Deref, DerefMut};
 #[cfg(unix)]
 use std::os::fd::OwnedFd;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use crate::configuration::SslConfiguration;
-use crate::driver::{alert_queued, ends_connection, Direction, Driver, Progress};
+use crate::driver::{closed_by_peer, Direction, Driver, FrontEnd, Progress};
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::net;
 use crate::socket_core::{cannot_connect, ReadNow};
 pub use crate::socket_core::{SocketCore, DEFAULT_WAIT};
-use crate::ssl::SslMode;
 use crate::state::SocketState;
 
 /// What a blocking [`SslSocket`] needs from its transport: a byte stream
@@ -67,7 +66,7 @@ impl Transport for TcpStream {
     fn connect(host: &str, port: u16, timeout: Option<Duration>) -> Result<TcpStream> {
         let deadline = timeout.map(|t| Instant::now() + t);
         let addresses = resolve(host, port, deadline)?;
-        let mut last = io::Error::new(io::ErrorKind::NotFound, "the name has no address");
+        let mut last = net::no_address();
         for address in addresses {
             let attempt = match remaining(deadline) {
                 Some(Some(left)) => {
@@ -95,10 +94,7 @@ impl Transport for TcpStream {
                 operation: "connecting",
             });
         }
-        Err(Error::ConnectFailed {
-            target: format!("{host}:{port}"),
-            source: last,
-        })
+        Err(net::connect_failed(host, port, last))
     }
 }
 
@@ -134,25 +130,7 @@ pub struct SslSocket<S = TcpStream> {
     transport_timeouts: (Option<Option<Duration>>, Option<Option<Duration>>),
 }
 
-impl<S> std::fmt::Debug for SslSocket<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.core.fmt(f)
-    }
-}
-
-impl<S> Deref for SslSocket<S> {
-    type Target = SocketCore;
-
-    fn deref(&self) -> &SocketCore {
-        &self.core
-    }
-}
-
-impl<S> DerefMut for SslSocket<S> {
-    fn deref_mut(&mut self) -> &mut SocketCore {
-        &mut self.core
-    }
-}
+socket_plumbing!(Transport);
 
 impl SslSocket<TcpStream> {
     /// An unconnected socket with a copy of the default configuration.
@@ -187,33 +165,13 @@ impl SslSocket<TcpStream> {
     pub fn ssl_library_version_string() -> &'static str {
         "rustls 0.23 (aws-lc-rs)"
     }
-
-    /// The address of the peer, when connected.
-    pub fn peer_address(&self) -> Option<SocketAddr> {
-        self.stream.as_ref()?.peer_addr().ok()
-    }
-
-    /// The local address, when connected.
-    pub fn local_address(&self) -> Option<SocketAddr> {
-        self.stream.as_ref()?.local_addr().ok()
-    }
-}
-
-impl Default for SslSocket<TcpStream> {
-    fn default() -> Self {
-        SslSocket::new()
-    }
 }
 
 /// Looks `host` up on a helper thread, so that the caller's deadline bounds
 /// the wait even when the resolver is slow.
 fn resolve(host: &str, port: u16, deadline: Option<Instant>) -> Result<Vec<SocketAddr>> {
-    if let Ok(ip) = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<std::net::IpAddr>()
-    {
-        return Ok(vec![SocketAddr::new(ip, port)]);
+    if let Some(address) = net::literal_address(host, port) {
+        return Ok(vec![address]);
     }
     let (sender, receiver) = mpsc::channel();
     let name = (host.to_owned(), port);
@@ -260,35 +218,6 @@ fn remaining(deadline: Option<Instant>) -> Option<Option<Duration>> {
             .checked_duration_since(Instant::now())
             .filter(|d| !d.is_zero())
             .map(Some),
-    }
-}
-
-impl<S: Transport> SslSocket<S> {
-    /// A socket over an already connected `stream`, in plain mode, with a
-    /// copy of the default configuration: call
-    /// [`start_client_encryption`](Self::start_client_encryption) or
-    /// [`start_server_encryption`](Self::start_server_encryption) next.
-    pub fn from_stream(stream: S) -> SslSocket<S> {
-        SslSocket::from_stream_with_configuration(stream, SslConfiguration::new())
-    }
-
-    /// [`from_stream`](Self::from_stream) with `configuration` instead of
-    /// the default one.
-    pub fn from_stream_with_configuration(
-        stream: S,
-        configuration: SslConfiguration,
-    ) -> SslSocket<S> {
-        SslSocket::with_core(Some(stream), SocketCore::new(configuration, true))
-    }
-
-    /// Gives the transport back, dropping the TLS state.
-    pub fn into_inner(self) -> Option<S> {
-        self.stream
-    }
-
-    /// The transport.
-    pub fn get_ref(&self) -> Option<&S> {
-        self.stream.as_ref()
     }
 }
 
@@ -346,13 +275,7 @@ impl<S: Transport> SslSocket<S> {
         if self.core.target().is_some() {
             return self.establish(deadline);
         }
-        match self.core.state() {
-            SocketState::ConnectedState | SocketState::ClosingState => Ok(()),
-            _ => Err(self.core.record(Error::InvalidState {
-                operation: "wait for the connection",
-                reason: "the socket is not connecting".into(),
-            })),
-        }
+        self.core.check_connected()
     }
 
     /// Makes the connection a connect call asked for, if any, and starts
@@ -382,14 +305,9 @@ impl<S: Transport> SslSocket<S> {
     /// Qt's `flush` writes only what fits without blocking. Data written
     /// during the handshake waits for it: see `std::io::Write::flush`.
     pub fn flush(&mut self) -> Result<()> {
-        if self.core.state() == SocketState::UnconnectedState {
-            return Err(self.core.record(Error::InvalidState {
-                operation: "flush",
-                reason: "the socket is not connected".into(),
-            }));
-        }
+        self.core.check_not_unconnected("flush")?;
         let deadline = self.write_timeout.map(|t| Instant::now() + t);
-        self.connect_pending(deadline)?;
+        self.establish(deadline)?;
         self.drive(deadline, "writing", |core| !core.session.wants_write())
     }
 
@@ -398,13 +316,8 @@ impl<S: Transport> SslSocket<S> {
     /// name look-up, the connect and the handshake together.
     pub fn wait_for_encrypted(&mut self, timeout: Option<Duration>) -> Result<()> {
         let deadline = timeout.map(|t| Instant::now() + t);
-        self.connect_pending(deadline)?;
-        if self.core.session.mode() == SslMode::UnencryptedMode && !self.core.session.has_failed() {
-            return Err(self.core.record(Error::InvalidState {
-                operation: "wait for encryption",
-                reason: "no handshake was started".into(),
-            }));
-        }
+        self.establish(deadline)?;
+        self.core.check_handshake_started()?;
         let deadline = self.core.handshake_deadline(deadline);
         self.drive(deadline, "waiting for the handshake", |core| {
             core.session.is_encrypted() && !core.session.wants_write()
@@ -418,7 +331,7 @@ impl<S: Transport> SslSocket<S> {
     /// the rest of a line instead of spinning.
     pub fn wait_for_ready_read(&mut self, timeout: Option<Duration>) -> Result<()> {
         let deadline = timeout.map(|t| Instant::now() + t);
-        self.connect_pending(deadline)?;
+        self.establish(deadline)?;
         self.drive(deadline, "waiting for data", |core| {
             core.session.has_fresh_data()
         })?;
@@ -429,7 +342,7 @@ impl<S: Transport> SslSocket<S> {
     /// Waits until the queued data is written (`waitForBytesWritten`).
     pub fn wait_for_bytes_written(&mut self, timeout: Option<Duration>) -> Result<()> {
         let deadline = timeout.map(|t| Instant::now() + t);
-        self.connect_pending(deadline)?;
+        self.establish(deadline)?;
         self.drive(deadline, "writing", |core| {
             !core.session.is_handshaking()
                 && core.session.bytes_to_write() == 0
@@ -448,13 +361,9 @@ impl<S: Transport> SslSocket<S> {
         let closed = self.drive(deadline, "waiting for the disconnect", |core| {
             core.session.peer_closed()
         });
-        match closed {
-            Ok(()) | Err(Error::RemoteHostClosed) => {
-                self.end_connection();
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
+        closed_by_peer(closed)?;
+        self.end_connection();
+        Ok(())
     }
 
     /// Closes after sending what is queued and, with TLS, a close_notify
@@ -476,53 +385,12 @@ impl<S: Transport> SslSocket<S> {
 
     /// Closes at once, dropping anything not yet sent (`abort`).
     pub fn abort(&mut self) {
-        self.core.discard();
-        self.close_transport();
+        self.abort_connection();
     }
 
     /// Qt's `close`: the same as [`disconnect_from_host`](Self::disconnect_from_host).
     pub fn close(&mut self) {
         self.disconnect_from_host();
-    }
-
-    /// Closes a connection that is over (the peer closed it, or it
-    /// failed), answering a clean close with close_notify first.
-    fn end_connection(&mut self) {
-        if self.core.session.answer_close_notify() {
-            self.send_last_records();
-        }
-        self.close_transport();
-    }
-
-    /// One bounded attempt to send the records rustls queued last (an alert,
-    /// a close_notify) on a connection that is ending: the peer may have
-    /// stopped reading, so this must not wait long.
-    fn send_last_records(&mut self) {
-        let Some(stream) = self.stream.as_mut() else {
-            return;
-        };
-        if self.transport_timeouts.1 != Some(Some(LAST_RECORDS_WAIT)) {
-            let _ = stream.set_write_timeout(Some(LAST_RECORDS_WAIT));
-            self.transport_timeouts.1 = Some(Some(LAST_RECORDS_WAIT));
-        }
-        let deadline = Instant::now() + LAST_RECORDS_WAIT;
-        Driver {
-            core: &mut self.core,
-            transport: stream,
-            timed: true,
-        }
-        .send_last_records(|| Instant::now() < deadline);
-    }
-
-    fn close_transport(&mut self) {
-        if let Some(stream) = &mut self.stream {
-            let _ = stream.shutdown();
-        }
-        self.core.closed();
-    }
-
-    fn connect_pending(&mut self, deadline: Option<Instant>) -> Result<()> {
-        self.establish(deadline)
     }
 
     /// Drives reads and writes until `done` holds, the deadline passes, or
@@ -534,18 +402,7 @@ impl<S: Transport> SslSocket<S> {
         done: impl FnMut(&mut SocketCore) -> bool,
     ) -> Result<()> {
         let result = self.drive_inner(deadline, operation, done);
-        result.map_err(|e| {
-            if alert_queued(&e) {
-                // Let the peer hear why.
-                self.send_last_records();
-            }
-            // As in Qt, a connection that failed or was closed by the peer
-            // is over: the socket becomes unconnected. A timeout is not fatal.
-            if ends_connection(&e) {
-                self.end_connection();
-            }
-            self.core.record(e)
-        })
+        result.map_err(|e| self.wait_failed(e))
     }
 
     /// [`Driver::step`] until `done`, each step's reads and writes blocking
@@ -593,6 +450,39 @@ impl<S: Transport> SslSocket<S> {
                 return Ok(());
             }
         }
+    }
+}
+
+impl<S: Transport> FrontEnd for SslSocket<S> {
+    fn core_mut(&mut self) -> &mut SocketCore {
+        &mut self.core
+    }
+
+    /// One bounded attempt to send the records rustls queued last (an alert,
+    /// a close_notify) on a connection that is ending: the peer may have
+    /// stopped reading, so this must not wait long.
+    fn send_last_records(&mut self) {
+        let Some(stream) = self.stream.as_mut() else {
+            return;
+        };
+        if self.transport_timeouts.1 != Some(Some(LAST_RECORDS_WAIT)) {
+            let _ = stream.set_write_timeout(Some(LAST_RECORDS_WAIT));
+            self.transport_timeouts.1 = Some(Some(LAST_RECORDS_WAIT));
+        }
+        let deadline = Instant::now() + LAST_RECORDS_WAIT;
+        Driver {
+            core: &mut self.core,
+            transport: stream,
+            timed: true,
+        }
+        .send_last_records(|| Instant::now() < deadline);
+    }
+
+    fn close_transport(&mut self) {
+        if let Some(stream) = &mut self.stream {
+            let _ = stream.shutdown();
+        }
+        self.core.closed();
     }
 }
 
@@ -680,7 +570,7 @@ impl<S: Transport> SslSocket<S> {
     /// timeout bounds all of it.
     fn flush_for_write(&mut self) -> Result<()> {
         let deadline = self.write_timeout.map(|t| Instant::now() + t);
-        self.connect_pending(deadline)?;
+        self.establish(deadline)?;
         if self.core.session.is_handshaking() {
             let deadline = self.core.handshake_deadline(deadline);
             self.drive(deadline, "waiting for the handshake", |core| {

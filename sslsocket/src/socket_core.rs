@@ -173,6 +173,42 @@ impl SocketCore {
         Ok(())
     }
 
+    /// `waitForConnected` on a socket with no connection being made: fine
+    /// when it is connected, else an error kept as the socket's.
+    pub(crate) fn check_connected(&mut self) -> Result<()> {
+        match self.state {
+            SocketState::ConnectedState | SocketState::ClosingState => Ok(()),
+            _ => Err(self.record(Error::InvalidState {
+                operation: "wait for the connection",
+                reason: "the socket is not connecting".into(),
+            })),
+        }
+    }
+
+    /// `waitForEncrypted` once any connection is made: an error, kept as
+    /// the socket's, when no handshake was started.
+    pub(crate) fn check_handshake_started(&mut self) -> Result<()> {
+        if self.session.mode() == SslMode::UnencryptedMode && !self.session.has_failed() {
+            return Err(self.record(Error::InvalidState {
+                operation: "wait for encryption",
+                reason: "no handshake was started".into(),
+            }));
+        }
+        Ok(())
+    }
+
+    /// An error, kept as the socket's, for `operation` on a socket that is
+    /// neither connected nor connecting.
+    pub(crate) fn check_not_unconnected(&mut self, operation: &'static str) -> Result<()> {
+        if self.state == SocketState::UnconnectedState {
+            return Err(self.record(Error::InvalidState {
+                operation,
+                reason: "the socket is not connected".into(),
+            }));
+        }
+        Ok(())
+    }
+
     /// The transport is closed: the socket is unconnected.
     pub(crate) fn closed(&mut self) {
         if self.state != SocketState::UnconnectedState {
@@ -649,12 +685,7 @@ impl SocketCore {
     /// driven: its `flush`, a `wait_for_*` call, or a write through the
     /// socket's `Write` / `AsyncWrite`.
     pub fn write_data(&mut self, data: &[u8]) -> Result<usize> {
-        if self.state == SocketState::UnconnectedState {
-            return Err(self.record(Error::InvalidState {
-                operation: "write",
-                reason: "the socket is not connected".into(),
-            }));
-        }
+        self.check_not_unconnected("write")?;
         if self.target.as_ref().is_some_and(|t| t.encrypt) {
             self.early_writes.extend_from_slice(data);
             return Ok(data.len());

@@ -2,9 +2,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::poll_fn;
-use std::io;
 use std::net::SocketAddr;
-use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -15,7 +13,10 @@ use ::tokio::task::{JoinError, JoinSet};
 use super::SslSocket;
 use crate::configuration::SslConfiguration;
 use crate::error::{Error, Result};
-use crate::server_settings::{queue_event, ServerEvent, ServerMode, ServerSettings};
+use crate::net;
+use crate::server_settings::{
+    finish_handshake, queue_event, start_handshake, ServerEvent, ServerMode, ServerSettings,
+};
 
 /// Events, shared with the handshake tasks (which report certificate errors
 /// as they happen). Bounded as the blocking server's (`queue_event`).
@@ -67,30 +68,7 @@ pub struct SslServer {
     events: EventLog,
 }
 
-impl std::fmt::Debug for SslServer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SslServer")
-            .field("local_address", &self.local_address())
-            .field("settings", &self.settings)
-            .field("handshaking", &self.handshakes.len())
-            .field("ready", &self.ready.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl Deref for SslServer {
-    type Target = ServerSettings;
-
-    fn deref(&self) -> &ServerSettings {
-        &self.settings
-    }
-}
-
-impl DerefMut for SslServer {
-    fn deref_mut(&mut self) -> &mut ServerSettings {
-        &mut self.settings
-    }
-}
+server_plumbing!(handshakes);
 
 impl SslServer {
     /// A server using `configuration` for every connection; checked as for
@@ -115,30 +93,15 @@ impl SslServer {
     /// Cancel safety: cancelling it leaves the server not listening.
     pub async fn listen(&mut self, address: impl ToSocketAddrs) -> Result<()> {
         if self.listener.is_some() {
-            return Err(Error::InvalidState {
-                operation: "listen",
-                reason: "the server is already listening; close it first".into(),
-            });
+            return Err(net::already_listening());
         }
         let candidates: Vec<SocketAddr> = ::tokio::net::lookup_host(address).await?.collect();
-        let mut last = io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the address resolved to nothing",
-        );
-        for candidate in &candidates {
-            match TcpListener::bind(candidate).await {
-                Ok(listener) => {
-                    self.listener = Some(listener);
-                    return Ok(());
-                }
-                Err(e) => last = e,
-            }
-        }
-        let tried: Vec<String> = candidates.iter().map(ToString::to_string).collect();
-        Err(Error::Io(io::Error::new(
-            last.kind(),
-            format!("cannot listen on {}: {last}", tried.join(", ")),
-        )))
+        // Binding does not wait for the network; a bound listener joins
+        // the runtime non-blocking.
+        let listener = net::bind_first(&candidates)?;
+        listener.set_nonblocking(true)?;
+        self.listener = Some(TcpListener::from_std(listener)?);
+        Ok(())
     }
 
     /// Whether the server is listening (`isListening`).
@@ -205,10 +168,7 @@ impl SslServer {
                 return Poll::Ready(Ok(socket));
             }
             let Some(listener) = &self.listener else {
-                return Poll::Ready(Err(Error::InvalidState {
-                    operation: "accept a connection",
-                    reason: "the server is not listening; call listen first".into(),
-                }));
+                return Poll::Ready(Err(net::not_listening()));
             };
             if self.handshakes.len() + self.ready.len() >= self.settings.max_pending_connections() {
                 // A finishing handshake wakes us (collect polled the set).
@@ -216,15 +176,7 @@ impl SslServer {
             }
             match listener.poll_accept(cx) {
                 Poll::Ready(Ok((stream, peer))) => self.take_connection(stream, peer),
-                // The client gave up before we took it, or a signal arrived:
-                // nothing for the program to see.
-                Poll::Ready(Err(e))
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::ConnectionAborted
-                            | io::ErrorKind::ConnectionReset
-                            | io::ErrorKind::Interrupted
-                    ) => {}
+                Poll::Ready(Err(e)) if net::passing_accept_error(&e) => {}
                 Poll::Ready(Err(e)) => return Poll::Ready(Err(Error::Io(e))),
                 Poll::Pending => return Poll::Pending,
             }
@@ -317,13 +269,11 @@ impl SslServer {
         let _ = stream.set_nodelay(true);
         match self.settings.mode() {
             ServerMode::Plain => {
-                let socket =
-                    SslSocket::with_core(Some(stream), self.settings.socket_core(peer), None);
+                let socket = SslSocket::with_core(Some(stream), self.settings.socket_core(peer));
                 self.ready.push_back(socket);
             }
             ServerMode::Encrypted => {
-                let socket =
-                    SslSocket::with_core(Some(stream), self.settings.socket_core(peer), None);
+                let socket = SslSocket::with_core(Some(stream), self.settings.socket_core(peer));
                 let timeout = self.settings.handshake_timeout();
                 let log = self.events.clone();
                 let task = self
@@ -343,19 +293,9 @@ async fn handshake(
     peer: SocketAddr,
     log: &EventLog,
 ) -> Result<SslSocket<TcpStream>> {
-    if let Err(e) = socket.start_server_encryption() {
-        socket.abort();
-        return Err(e);
-    }
+    start_handshake(&mut socket)?;
     let result = socket.wait_for_encrypted(timeout).await;
-    for error in socket.ssl_handshake_errors() {
+    finish_handshake(socket, result, |error| {
         log.push(ServerEvent::PeerVerifyError { peer, error });
-    }
-    match result {
-        Ok(()) => Ok(socket),
-        Err(e) => {
-            socket.abort();
-            Err(e)
-        }
-    }
+    })
 }

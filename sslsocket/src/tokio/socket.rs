@@ -2,8 +2,7 @@
 
 use std::future::{poll_fn, Future};
 use std::io::{self, IoSlice, Read, Write};
-use std::net::{IpAddr, SocketAddr};
-use std::ops::{Deref, DerefMut};
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{ready, Context, Poll, Waker};
 use std::time::Duration;
@@ -12,11 +11,11 @@ use ::tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use ::tokio::net::TcpStream;
 
 use crate::configuration::SslConfiguration;
-use crate::driver::{alert_queued, ends_connection, Direction, Driver, Progress};
+use crate::driver::{closed_by_peer, Direction, Driver, FrontEnd, Progress};
 use crate::error::{Error, Result};
 use crate::event::Event;
+use crate::net;
 use crate::socket_core::{cannot_connect, ReadNow, SocketCore, DEFAULT_WAIT};
-use crate::ssl::SslMode;
 use crate::state::SocketState;
 
 /// A connection being made: the look-up and connect, as one future kept in
@@ -97,35 +96,15 @@ pub struct SslSocket<S = TcpStream> {
     connector: Option<Connector<S>>,
 }
 
-impl<S> std::fmt::Debug for SslSocket<S> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        self.core.fmt(f)
-    }
-}
-
-impl<S> Deref for SslSocket<S> {
-    type Target = SocketCore;
-
-    fn deref(&self) -> &SocketCore {
-        &self.core
-    }
-}
-
-impl<S> DerefMut for SslSocket<S> {
-    fn deref_mut(&mut self) -> &mut SocketCore {
-        &mut self.core
-    }
-}
+socket_plumbing!(AsyncRead + AsyncWrite + Unpin);
 
 impl SslSocket<TcpStream> {
     /// An unconnected socket with a copy of the default configuration.
     pub fn new() -> SslSocket<TcpStream> {
-        let core = SocketCore::new(SslConfiguration::new(), false);
-        SslSocket::with_core(
-            None,
-            core,
-            Some(|host, port| Box::pin(connect_tcp(host, port))),
-        )
+        let mut socket =
+            SslSocket::with_core(None, SocketCore::new(SslConfiguration::new(), false));
+        socket.connector = Some(|host, port| Box::pin(connect_tcp(host, port)));
+        socket
     }
 
     /// Always true: TLS is built in (`supportsSsl`).
@@ -137,33 +116,13 @@ impl SslSocket<TcpStream> {
     pub fn ssl_library_version_string() -> &'static str {
         crate::SslSocket::<std::net::TcpStream>::ssl_library_version_string()
     }
-
-    /// The address of the peer, when connected.
-    pub fn peer_address(&self) -> Option<SocketAddr> {
-        self.stream.as_ref()?.peer_addr().ok()
-    }
-
-    /// The local address, when connected.
-    pub fn local_address(&self) -> Option<SocketAddr> {
-        self.stream.as_ref()?.local_addr().ok()
-    }
-}
-
-impl Default for SslSocket<TcpStream> {
-    fn default() -> Self {
-        SslSocket::new()
-    }
 }
 
 /// Looks `host` up and connects to the first address that answers.
 async fn connect_tcp(host: String, port: u16) -> Result<TcpStream> {
-    let literal = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<IpAddr>();
-    let addresses: Vec<SocketAddr> = match literal {
-        Ok(ip) => vec![SocketAddr::new(ip, port)],
-        Err(_) => {
+    let addresses: Vec<SocketAddr> = match net::literal_address(&host, port) {
+        Some(address) => vec![address],
+        None => {
             let found = ::tokio::net::lookup_host((host.as_str(), port))
                 .await
                 .map(Iterator::collect::<Vec<_>>);
@@ -181,7 +140,7 @@ async fn connect_tcp(host: String, port: u16) -> Result<TcpStream> {
     if addresses.is_empty() {
         return Err(Error::HostNotFound { host, source: None });
     }
-    let mut last = io::Error::new(io::ErrorKind::NotFound, "the name has no address");
+    let mut last = net::no_address();
     for address in addresses {
         match TcpStream::connect(address).await {
             Ok(stream) => {
@@ -192,74 +151,25 @@ async fn connect_tcp(host: String, port: u16) -> Result<TcpStream> {
             Err(e) => last = e,
         }
     }
-    Err(Error::ConnectFailed {
-        target: format!("{host}:{port}"),
-        source: last,
-    })
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
-    /// A socket over an already connected `stream`, in plain mode, with a
-    /// copy of the default configuration: call
-    /// [`start_client_encryption`](Self::start_client_encryption) or
-    /// [`start_server_encryption`](Self::start_server_encryption) next.
-    pub fn from_stream(stream: S) -> SslSocket<S> {
-        SslSocket::from_stream_with_configuration(stream, SslConfiguration::new())
-    }
-
-    /// [`from_stream`](Self::from_stream) with `configuration` instead of
-    /// the default one.
-    pub fn from_stream_with_configuration(
-        stream: S,
-        configuration: SslConfiguration,
-    ) -> SslSocket<S> {
-        SslSocket::with_core(Some(stream), SocketCore::new(configuration, true), None)
-    }
+    Err(net::connect_failed(&host, port, last))
 }
 
 impl<S> SslSocket<S> {
     /// A socket over `stream` (if connected) with `core`'s state; the
     /// server hands out its sockets this way.
-    pub(crate) fn with_core(
-        stream: Option<S>,
-        core: SocketCore,
-        connector: Option<Connector<S>>,
-    ) -> SslSocket<S> {
+    pub(crate) fn with_core(stream: Option<S>, core: SocketCore) -> SslSocket<S> {
         SslSocket {
             stream,
             core,
             connecting: None,
-            connector,
+            connector: None,
         }
-    }
-
-    /// Gives the transport back, dropping the TLS state.
-    pub fn into_inner(self) -> Option<S> {
-        self.stream
-    }
-
-    /// The transport.
-    pub fn get_ref(&self) -> Option<&S> {
-        self.stream.as_ref()
     }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
-    /// Closes at once, dropping anything not yet sent (`abort`). The
-    /// transport is shut down without waiting.
-    pub fn abort(&mut self) {
-        self.connecting = None;
-        self.core.discard();
-        self.close_transport();
-    }
-
-    /// Closes a connection that is over (the peer closed it, or it
-    /// failed), answering a clean close with close_notify first.
-    fn end_connection(&mut self) {
-        if self.core.session.answer_close_notify() {
-            self.send_last_records();
-        }
-        self.close_transport();
+impl<S: AsyncRead + AsyncWrite + Unpin> FrontEnd for SslSocket<S> {
+    fn core_mut(&mut self) -> &mut SocketCore {
+        &mut self.core
     }
 
     /// One attempt, without waiting (and without a waker, so a reading task
@@ -282,15 +192,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         .send_last_records(|| true);
     }
 
-    /// Shuts the transport's writing side down (one attempt, without a
-    /// waker) and makes the socket unconnected. The transport is kept (see
-    /// [`into_inner`](Self::into_inner)); it closes when dropped.
+    /// Gives up a connection being made, shuts the transport's writing side
+    /// down (one attempt, without a waker) and makes the socket
+    /// unconnected. The transport is kept (see
+    /// [`into_inner`](SslSocket::into_inner)); it closes when dropped.
     fn close_transport(&mut self) {
+        self.connecting = None;
         if let Some(stream) = &mut self.stream {
             let mut cx = Context::from_waker(Waker::noop());
             let _ = Pin::new(stream).poll_shutdown(&mut cx);
         }
         self.core.closed();
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
+    /// Closes at once, dropping anything not yet sent (`abort`). The
+    /// transport is shut down without waiting.
+    pub fn abort(&mut self) {
+        self.abort_connection();
     }
 
     // --- waiting ----------------------------------------------------------------
@@ -338,13 +258,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
                 .run(timeout, "connecting", |s, cx| s.poll_establish(cx))
                 .await;
         }
-        match self.core.state() {
-            SocketState::ConnectedState | SocketState::ClosingState => Ok(()),
-            _ => Err(self.core.record(Error::InvalidState {
-                operation: "wait for the connection",
-                reason: "the socket is not connecting".into(),
-            })),
-        }
+        self.core.check_connected()
     }
 
     /// Waits until the handshake completes and the peer is accepted
@@ -357,12 +271,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     pub async fn wait_for_encrypted(&mut self, timeout: Option<Duration>) -> Result<()> {
         self.run(timeout, "waiting for the handshake", |s, cx| {
             ready!(s.poll_establish(cx))?;
-            if s.core.session.mode() == SslMode::UnencryptedMode && !s.core.session.has_failed() {
-                return Poll::Ready(Err(s.core.record(Error::InvalidState {
-                    operation: "wait for encryption",
-                    reason: "no handshake was started".into(),
-                })));
-            }
+            s.core.check_handshake_started()?;
             s.poll_drive(cx, Direction::Both, "waiting for the handshake", |core| {
                 core.session.is_encrypted() && !core.session.wants_write()
             })
@@ -418,13 +327,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
                 })
             })
             .await;
-        match closed {
-            Ok(()) | Err(Error::RemoteHostClosed) => {
-                self.end_connection();
-                Ok(())
-            }
-            Err(e) => Err(e),
-        }
+        closed_by_peer(closed)?;
+        self.end_connection();
+        Ok(())
     }
 
     /// Writes out what is queued (`flush`): a pending connection and
@@ -433,12 +338,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     ///
     /// Cancel safety: cancel-safe; what is not yet written stays queued.
     pub async fn flush(&mut self) -> Result<()> {
-        if self.core.state() == SocketState::UnconnectedState && self.core.target().is_none() {
-            return Err(self.core.record(Error::InvalidState {
-                operation: "flush",
-                reason: "the socket is not connected".into(),
-            }));
-        }
+        self.core.check_not_unconnected("flush")?;
         self.run(None, "writing", |s, cx| s.poll_flush_all(cx))
             .await
     }
@@ -540,16 +440,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         mut done: impl FnMut(&mut SocketCore) -> bool,
     ) -> Poll<Result<()>> {
         let result = ready!(self.poll_drive_inner(cx, direction, operation, &mut done));
-        Poll::Ready(result.map_err(|e| {
-            if alert_queued(&e) {
-                // Let the peer hear why.
-                self.send_last_records();
-            }
-            if ends_connection(&e) {
-                self.end_connection();
-            }
-            self.core.record(e)
-        }))
+        Poll::Ready(result.map_err(|e| self.wait_failed(e)))
     }
 
     /// [`Driver::step`] until `done`, pending while the transport is.
