@@ -6,6 +6,7 @@
 //! changing one later affects only the next handshake.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
@@ -19,9 +20,11 @@ use crate::ssl::{
 };
 use crate::verify::{verify_chain, VerifyOptions};
 
-/// How long a handshake may take unless configured otherwise; the same as
-/// Qt's default for `waitForEncrypted`.
-pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a socket's waits on a handshake may take together unless
+/// configured otherwise (see [`SslConfiguration::set_handshake_timeout`]);
+/// the same as Qt's default for `waitForEncrypted`. A server's own
+/// handshake timeout is `server::DEFAULT_HANDSHAKE_TIMEOUT`.
+pub const DEFAULT_HANDSHAKE_WAIT_LIMIT: Duration = Duration::from_secs(30);
 
 /// Where a configuration's trusted roots come from.
 ///
@@ -40,8 +43,20 @@ struct CaDatabase {
 /// [`SslConfiguration::new`] (and `Default`) start from a copy of the
 /// process-wide default configuration, so a program can set its policy once
 /// with [`SslConfiguration::set_default_configuration`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone)]
 pub struct SslConfiguration {
+    /// Shared by copies until one of them changes: a socket's copy of its
+    /// configuration costs no allocation.
+    settings: Arc<Settings>,
+    /// Which value this is: the same for a configuration and its copies,
+    /// new after every change, so that what is built from a configuration
+    /// can be found again without comparing whole configurations.
+    generation: u64,
+}
+
+/// The settings of a [`SslConfiguration`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Settings {
     protocol: SslProtocol,
     options: SslOptions,
     peer_verify_mode: PeerVerifyMode,
@@ -55,6 +70,28 @@ pub struct SslConfiguration {
     allowed_next_protocols: Vec<Vec<u8>>,
     handshake_timeout: Option<Duration>,
     dangerous_key_log_file: Option<PathBuf>,
+}
+
+impl PartialEq for SslConfiguration {
+    fn eq(&self, other: &SslConfiguration) -> bool {
+        self.generation == other.generation || self.settings == other.settings
+    }
+}
+
+impl Eq for SslConfiguration {}
+
+impl std::fmt::Debug for SslConfiguration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("SslConfiguration")
+            .field(&self.settings)
+            .finish()
+    }
+}
+
+/// A generation no configuration value has had.
+fn next_generation() -> u64 {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 fn default_configuration_lock() -> &'static RwLock<SslConfiguration> {
@@ -84,6 +121,18 @@ impl Default for SslConfiguration {
 }
 
 impl SslConfiguration {
+    /// The settings, to change them: the configuration becomes a new value.
+    fn settings_mut(&mut self) -> &mut Settings {
+        self.generation = next_generation();
+        Arc::make_mut(&mut self.settings)
+    }
+
+    /// Which value this is: equal for copies of one configuration, new
+    /// after every change.
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
     /// A copy of the process-wide default configuration.
     pub fn new() -> SslConfiguration {
         SslConfiguration::default_configuration()
@@ -95,7 +144,7 @@ impl SslConfiguration {
     /// limit, the system CAs, the library default ciphers and key-exchange
     /// groups, no local certificate, no ALPN, a 30 s handshake timeout.
     pub fn library_defaults() -> SslConfiguration {
-        SslConfiguration {
+        let settings = Settings {
             protocol: SslProtocol::SecureProtocols,
             options: SslOptions::DEFAULT,
             peer_verify_mode: PeerVerifyMode::AutoVerifyPeer,
@@ -110,8 +159,12 @@ impl SslConfiguration {
             local_certificate_chain: Vec::new(),
             private_key: None,
             allowed_next_protocols: Vec::new(),
-            handshake_timeout: Some(DEFAULT_HANDSHAKE_TIMEOUT),
+            handshake_timeout: Some(DEFAULT_HANDSHAKE_WAIT_LIMIT),
             dangerous_key_log_file: None,
+        };
+        SslConfiguration {
+            settings: Arc::new(settings),
+            generation: next_generation(),
         }
     }
 
@@ -169,7 +222,7 @@ impl SslConfiguration {
 
     /// The default configuration's ciphers (`QSslSocket::defaultCiphers()`).
     pub fn default_ciphers() -> Vec<SslCipher> {
-        read_default(|c| c.ciphers.clone())
+        read_default(|c| c.ciphers().to_vec())
     }
 
     /// Sets the default configuration's ciphers (`QSslSocket::setDefaultCiphers()`).
@@ -198,68 +251,68 @@ impl SslConfiguration {
 
     /// The protocol versions the socket may negotiate.
     pub fn protocol(&self) -> SslProtocol {
-        self.protocol
+        self.settings.protocol
     }
 
     /// Sets the protocol. Insecure values are accepted here (so ported code
     /// keeps compiling) and refused when a handshake starts.
     pub fn set_protocol(&mut self, protocol: SslProtocol) {
-        self.protocol = protocol;
+        self.settings_mut().protocol = protocol;
     }
 
     /// All option flags.
     pub fn ssl_options(&self) -> SslOptions {
-        self.options
+        self.settings.options
     }
 
     /// Replaces all option flags.
     pub fn set_ssl_options(&mut self, options: SslOptions) {
-        self.options = options;
+        self.settings_mut().options = options;
     }
 
     /// Turns one option on or off (`QSslConfiguration::setSslOption()`).
     pub fn set_ssl_option(&mut self, option: SslOption, on: bool) {
-        self.options.set(option, on);
+        self.settings_mut().options.set(option, on);
     }
 
     /// Whether one option is on (`QSslConfiguration::testSslOption()`).
     pub fn test_ssl_option(&self, option: SslOption) -> bool {
-        self.options.contains(option)
+        self.settings.options.contains(option)
     }
 
     // --- peer verification ------------------------------------------------
 
     /// How the peer is verified.
     pub fn peer_verify_mode(&self) -> PeerVerifyMode {
-        self.peer_verify_mode
+        self.settings.peer_verify_mode
     }
 
     /// Sets how the peer is verified.
     pub fn set_peer_verify_mode(&mut self, mode: PeerVerifyMode) {
-        self.peer_verify_mode = mode;
+        self.settings_mut().peer_verify_mode = mode;
     }
 
     /// The longest peer chain accepted (leaf included); 0 means no limit.
     pub fn peer_verify_depth(&self) -> u32 {
-        self.peer_verify_depth
+        self.settings.peer_verify_depth
     }
 
     /// Sets the longest peer chain accepted; 0 means no limit. Qt's
     /// negative depths cannot be expressed.
     pub fn set_peer_verify_depth(&mut self, depth: u32) {
-        self.peer_verify_depth = depth;
+        self.settings_mut().peer_verify_depth = depth;
     }
 
     /// The name the peer's certificate must match, when it differs from the
     /// host name connected to.
     pub fn peer_verify_name(&self) -> Option<&str> {
-        self.peer_verify_name.as_deref()
+        self.settings.peer_verify_name.as_deref()
     }
 
     /// Sets (or, with `None`, clears) the name the peer's certificate must
     /// match; it is also the name sent in SNI.
     pub fn set_peer_verify_name(&mut self, name: Option<String>) {
-        self.peer_verify_name = name;
+        self.settings_mut().peer_verify_name = name;
     }
 
     // --- CA database ------------------------------------------------------
@@ -267,12 +320,12 @@ impl SslConfiguration {
     /// The trusted roots: the system roots (unless the list was replaced)
     /// followed by the added certificates.
     pub fn ca_certificates(&self) -> Vec<SslCertificate> {
-        let mut all = if self.ca.include_system {
+        let mut all = if self.settings.ca.include_system {
             SslConfiguration::system_ca_certificates()
         } else {
             Vec::new()
         };
-        for certificate in &self.ca.added {
+        for certificate in &self.settings.ca.added {
             if !all.contains(certificate) {
                 all.push(certificate.clone());
             }
@@ -282,13 +335,13 @@ impl SslConfiguration {
 
     /// Whether [`ca_certificates`](Self::ca_certificates) includes the system roots.
     pub fn uses_system_ca_certificates(&self) -> bool {
-        self.ca.include_system
+        self.settings.ca.include_system
     }
 
     /// Replaces the trusted roots with exactly `certificates`; the system
     /// roots are no longer included.
     pub fn set_ca_certificates(&mut self, certificates: Vec<SslCertificate>) {
-        self.ca = CaDatabase {
+        self.settings_mut().ca = CaDatabase {
             include_system: false,
             added: Vec::new(),
         };
@@ -297,8 +350,8 @@ impl SslConfiguration {
 
     /// Adds one trusted root; the system roots stay.
     pub fn add_ca_certificate(&mut self, certificate: SslCertificate) {
-        if !self.ca.added.contains(&certificate) {
-            self.ca.added.push(certificate);
+        if !self.settings.ca.added.contains(&certificate) {
+            self.settings_mut().ca.added.push(certificate);
         }
     }
 
@@ -327,13 +380,13 @@ impl SslConfiguration {
 
     /// The ciphers a handshake may use, in preference order.
     pub fn ciphers(&self) -> &[SslCipher] {
-        &self.ciphers
+        &self.settings.ciphers
     }
 
     /// Sets the ciphers a handshake may use. An empty list means the
     /// library default ciphers, as in Qt.
     pub fn set_ciphers(&mut self, ciphers: Vec<SslCipher>) {
-        self.ciphers = if ciphers.is_empty() {
+        self.settings_mut().ciphers = if ciphers.is_empty() {
             cipher::library_default_ciphers()
         } else {
             ciphers
@@ -354,7 +407,7 @@ impl SslConfiguration {
     /// The key-exchange groups a handshake may use, most preferred first
     /// (Qt's `ellipticCurves`).
     pub fn key_exchange_groups(&self) -> &[KeyExchangeGroup] {
-        &self.key_exchange_groups
+        &self.settings.key_exchange_groups
     }
 
     /// Sets the key-exchange groups a handshake may use, most preferred
@@ -369,7 +422,7 @@ impl SslConfiguration {
                 unique.push(group);
             }
         }
-        self.key_exchange_groups = if unique.is_empty() {
+        self.settings_mut().key_exchange_groups = if unique.is_empty() {
             KeyExchangeGroup::defaults()
         } else {
             unique
@@ -389,23 +442,23 @@ impl SslConfiguration {
 
     /// The local certificate (the first of the chain), if one is set.
     pub fn local_certificate(&self) -> Option<&SslCertificate> {
-        self.local_certificate_chain.first()
+        self.settings.local_certificate_chain.first()
     }
 
     /// The local certificate followed by the intermediates sent with it.
     pub fn local_certificate_chain(&self) -> &[SslCertificate] {
-        &self.local_certificate_chain
+        &self.settings.local_certificate_chain
     }
 
     /// Sets the local certificate, with no intermediates.
     pub fn set_local_certificate(&mut self, certificate: SslCertificate) {
-        self.local_certificate_chain = vec![certificate];
+        self.settings_mut().local_certificate_chain = vec![certificate];
     }
 
     /// Sets the local certificate chain: the leaf first, then the
     /// intermediates to send with it.
     pub fn set_local_certificate_chain(&mut self, chain: Vec<SslCertificate>) {
-        self.local_certificate_chain = chain;
+        self.settings_mut().local_certificate_chain = chain;
     }
 
     /// Reads the local certificate chain from a file (every certificate in
@@ -417,18 +470,18 @@ impl SslConfiguration {
     ) -> Result<()> {
         let path = path.as_ref();
         let data = std::fs::read(path).map_err(|e| Error::file(path, e))?;
-        self.local_certificate_chain = SslCertificate::from_data(&data, format)?;
+        self.settings_mut().local_certificate_chain = SslCertificate::from_data(&data, format)?;
         Ok(())
     }
 
     /// The private key of the local certificate, if one is set.
     pub fn private_key(&self) -> Option<&SslKey> {
-        self.private_key.as_ref()
+        self.settings.private_key.as_ref()
     }
 
     /// Sets the private key of the local certificate.
     pub fn set_private_key(&mut self, key: SslKey) {
-        self.private_key = Some(key);
+        self.settings_mut().private_key = Some(key);
     }
 
     /// Reads the private key from a file; `algorithm` is what the caller
@@ -442,7 +495,7 @@ impl SslConfiguration {
     ) -> Result<()> {
         let path = path.as_ref();
         let data = std::fs::read(path).map_err(|e| Error::file(path, e))?;
-        self.private_key = Some(SslKey::new(
+        self.settings_mut().private_key = Some(SslKey::new(
             data,
             algorithm,
             format,
@@ -456,8 +509,8 @@ impl SslConfiguration {
     /// that the key belongs to the certificate.
     pub fn set_local_identity(&mut self, chain: Vec<SslCertificate>, key: SslKey) -> Result<()> {
         check_identity(&chain, Some(&key))?;
-        self.local_certificate_chain = chain;
-        self.private_key = Some(key);
+        self.settings_mut().local_certificate_chain = chain;
+        self.settings_mut().private_key = Some(key);
         Ok(())
     }
 
@@ -465,14 +518,17 @@ impl SslConfiguration {
     /// together: both or neither set, the key private and usable for TLS,
     /// and matching the certificate. Handshakes run this check first.
     pub fn check_local_identity(&self) -> Result<()> {
-        check_identity(&self.local_certificate_chain, self.private_key.as_ref())
+        check_identity(
+            &self.settings.local_certificate_chain,
+            self.settings.private_key.as_ref(),
+        )
     }
 
     // --- ALPN and timeouts --------------------------------------------------
 
     /// The ALPN protocols offered (client) or accepted (server), in preference order.
     pub fn allowed_next_protocols(&self) -> &[Vec<u8>] {
-        &self.allowed_next_protocols
+        &self.settings.allowed_next_protocols
     }
 
     /// Sets the ALPN protocols, e.g. `["h2", "http/1.1"]`. Each name must be
@@ -486,30 +542,30 @@ impl SslConfiguration {
         if let Some(bad) = protocols.iter().find(|p| p.is_empty() || p.len() > 255) {
             return Err(Error::InvalidAlpnProtocol(bad.clone()));
         }
-        self.allowed_next_protocols = protocols;
+        self.settings_mut().allowed_next_protocols = protocols;
         Ok(())
     }
 
     /// How long a handshake may take; `None` means no limit.
     pub fn handshake_timeout(&self) -> Option<Duration> {
-        self.handshake_timeout
+        self.settings.handshake_timeout
     }
 
     /// Sets how long a handshake may take; `None` means no limit.
     pub fn set_handshake_timeout(&mut self, timeout: Option<Duration>) {
-        self.handshake_timeout = timeout;
+        self.settings_mut().handshake_timeout = timeout;
     }
 
     /// The file session secrets are appended to, if any.
     pub fn dangerous_key_log_file(&self) -> Option<&Path> {
-        self.dangerous_key_log_file.as_deref()
+        self.settings.dangerous_key_log_file.as_deref()
     }
 
     /// Appends every session's secrets to `path` in the NSS key log format,
     /// so that Wireshark can decrypt captured traffic. Dangerous: anyone who
     /// can read the file can read the connections. For debugging only.
     pub fn set_dangerous_key_log_file(&mut self, path: Option<PathBuf>) {
-        self.dangerous_key_log_file = path;
+        self.settings_mut().dangerous_key_log_file = path;
     }
 }
 

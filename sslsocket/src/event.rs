@@ -1,6 +1,6 @@
 //! Notifications from a socket: Qt's signals that only inform (the two that
 //! decide, `sslErrors` and `peerVerifyError`, are handlers; see
-//! [`verify::VerificationPolicy`](crate::verify::VerificationPolicy)).
+//! [`SocketCore::on_ssl_errors`](crate::SocketCore::on_ssl_errors)).
 
 use std::collections::VecDeque;
 
@@ -49,9 +49,9 @@ pub enum Event {
     Disconnected,
 }
 
-/// How many events a socket keeps for a program that never reads them;
-/// the oldest are dropped beyond that.
-const MAX_QUEUED_EVENTS: usize = 1024;
+/// How many events a socket or a server keeps for a program that never
+/// reads them; the oldest are dropped beyond that.
+pub(crate) const MAX_QUEUED_EVENTS: usize = 1024;
 
 /// A bounded queue that merges repeated notifications, so that a program
 /// that ignores events does not make a long-lived socket grow.

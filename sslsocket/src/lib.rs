@@ -146,8 +146,8 @@
 //!
 //! When the peer's certificate is not acceptable, the handshake fails with
 //! [`Error::VerificationFailed`] listing Qt's errors; ignore exactly the
-//! errors you expect with [`SslSocket::ignore_listed_ssl_errors`], or decide
-//! during the handshake with [`SslSocket::on_ssl_errors`].
+//! errors you expect with [`SocketCore::ignore_listed_ssl_errors`], or decide
+//! during the handshake with [`SocketCore::on_ssl_errors`].
 //!
 //! ## Verification errors
 //!

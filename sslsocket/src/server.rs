@@ -6,7 +6,7 @@
 //! handshake succeeded are returned; in [`ServerMode::Plain`] (for STARTTLS
 //! protocols such as SMTP, IMAP or XMPP) sockets are returned connected and
 //! unencrypted, and the program calls
-//! [`start_server_encryption`](SslSocket::start_server_encryption) when the
+//! [`start_server_encryption`](crate::SocketCore::start_server_encryption) when the
 //! protocol says so.
 //!
 //! The server waits for new connections and finished handshakes with the
@@ -16,7 +16,7 @@
 //! Handshakes run on threads of their own (kept for a while for the next
 //! clients), each handshake on one, so a client that connects
 //! and then says nothing (or speaks something other than TLS) delays nobody:
-//! it is dropped when its [handshake timeout](SslServer::set_handshake_timeout)
+//! it is dropped when its [handshake timeout](ServerSettings::set_handshake_timeout)
 //! (5 s by default, as in Qt) runs out, while the clients behind it are
 //! served. A client that is dropped is not returned; it is reported as a
 //! [`ServerEvent`] (Qt's `errorOccurred` / `handshakeInterruptedOnError`

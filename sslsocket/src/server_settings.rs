@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::configuration::SslConfiguration;
 use crate::driver::FrontEnd;
 use crate::error::{Error, Result, SslError};
+use crate::event::MAX_QUEUED_EVENTS;
 use crate::handshake::VerificationSettings;
 use crate::socket_core::SocketCore;
 use crate::verify::{IgnoreRule, PeerVerifyDecision, SslErrorsDecision};
@@ -21,10 +22,6 @@ pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 /// How many connections may wait (handshaking, or ready to be taken) by
 /// default: Qt's `QTcpServer` default.
 pub const DEFAULT_MAX_PENDING_CONNECTIONS: usize = 30;
-
-/// How many events the server keeps for a program that never reads them;
-/// the oldest are dropped beyond that.
-const MAX_QUEUED_EVENTS: usize = 1024;
 
 /// Appends `event` to a server's `events`, dropping the oldest beyond
 /// [`MAX_QUEUED_EVENTS`].
@@ -84,8 +81,9 @@ type SslErrorsHook = Arc<dyn Fn(SocketAddr, &[SslError]) -> SslErrorsDecision + 
 /// A server-level `peer_verify_error` handler: gets the client's address too.
 type PeerVerifyErrorHook = Arc<dyn Fn(SocketAddr, &SslError) -> PeerVerifyDecision + Send + Sync>;
 
-/// The settings both `SslServer` types share; see the
-/// [module documentation](self).
+/// The settings both `SslServer` types share: Qt's server settings, and
+/// the verification settings installed on every accepted socket. Both
+/// servers dereference to it, so its methods are theirs.
 pub struct ServerSettings {
     configuration: SslConfiguration,
     mode: ServerMode,
@@ -199,7 +197,7 @@ impl ServerSettings {
 
     /// Calls `handler` with the client's address and its certificate's
     /// errors, once per handshake with errors, to decide which to ignore
-    /// (`QSslServer::sslErrors`; see [`SslSocket::on_ssl_errors`]). It runs
+    /// (`QSslServer::sslErrors`; see [`SocketCore::on_ssl_errors`]). It runs
     /// where the handshake runs (its thread, or its task), hence `Send + Sync`.
     pub fn on_ssl_errors(
         &mut self,
@@ -210,7 +208,7 @@ impl ServerSettings {
 
     /// Calls `handler` with the client's address once per certificate
     /// error; it may abort the handshake (`QSslServer::peerVerifyError`; see
-    /// [`SslSocket::on_peer_verify_error`]). It runs where the
+    /// [`SocketCore::on_peer_verify_error`]). It runs where the
     /// handshake runs. Each error is also reported as
     /// [`ServerEvent::PeerVerifyError`] in [`ServerMode::Encrypted`].
     pub fn on_peer_verify_error(

@@ -50,8 +50,8 @@ struct LastError {
     message: String,
 }
 
-/// The state and operations both `SslSocket` types share; see the
-/// [module documentation](self). A `SocketCore` is only ever seen through a
+/// The state and operations both `SslSocket` types share: everything that
+/// does not wait for the network. A `SocketCore` is only ever seen through a
 /// socket: [`crate::SslSocket`] and `sslsocket::tokio::SslSocket`
 /// dereference to it.
 pub struct SocketCore {

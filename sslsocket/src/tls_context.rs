@@ -14,7 +14,8 @@
 //! ([`SharedConfigs`]): concurrent handshakes each take a free one, and a
 //! handshake that finds none free gets a configuration of its own.
 
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use rustls::client::{ResolvesClientCert, Resumption};
 use rustls::crypto::CryptoProvider;
@@ -36,6 +37,11 @@ use crate::verify::{
 /// than a handful, and a bounded cache cannot grow without limit when one
 /// builds a fresh configuration per connection.
 const CACHED_CONTEXTS: usize = 32;
+
+/// How many configuration generations the cache maps to their contexts; a
+/// program that changes its configurations often keeps finding them by
+/// comparison.
+const CACHED_GENERATIONS: usize = 8 * CACHED_CONTEXTS;
 
 /// How many sessions each side remembers for resumption.
 const SESSION_CACHE_SIZE: usize = 256;
@@ -116,6 +122,35 @@ impl SslConfiguration {
     }
 }
 
+/// The process-wide cache of contexts.
+#[derive(Default)]
+struct ContextCache {
+    /// The contexts built, oldest first.
+    contexts: Vec<Arc<TlsContext>>,
+    /// The context of each configuration generation seen (see
+    /// [`SslConfiguration::generation`]): most handshakes find theirs here.
+    by_generation: HashMap<u64, Arc<TlsContext>>,
+}
+
+impl ContextCache {
+    /// Records that configurations of `generation` use `context`, keeping
+    /// both maps bounded.
+    fn insert(&mut self, generation: u64, context: &Arc<TlsContext>) {
+        if !self.contexts.iter().any(|c| Arc::ptr_eq(c, context)) {
+            if self.contexts.len() >= CACHED_CONTEXTS {
+                let evicted = self.contexts.remove(0);
+                self.by_generation.retain(|_, c| !Arc::ptr_eq(c, &evicted));
+            }
+            self.contexts.push(context.clone());
+        }
+        if self.by_generation.len() >= CACHED_GENERATIONS {
+            // Generations come back through the comparison above.
+            self.by_generation.clear();
+        }
+        self.by_generation.insert(generation, context.clone());
+    }
+}
+
 /// The rustls pieces built from one configuration value.
 pub(crate) struct TlsContext {
     configuration: SslConfiguration,
@@ -151,24 +186,37 @@ impl std::fmt::Debug for TlsContext {
 impl TlsContext {
     /// The context for `configuration`, from the cache or built now.
     pub(crate) fn for_configuration(configuration: &SslConfiguration) -> Result<Arc<TlsContext>> {
-        static CACHE: OnceLock<Mutex<Vec<Arc<TlsContext>>>> = OnceLock::new();
-        let cache = CACHE.get_or_init(Mutex::default);
+        static CACHE: OnceLock<RwLock<ContextCache>> = OnceLock::new();
+        let cache = CACHE.get_or_init(RwLock::default);
+        let generation = configuration.generation();
         if let Some(found) = cache
-            .lock()
+            .read()
             .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .find(|c| c.configuration == *configuration)
+            .by_generation
+            .get(&generation)
         {
             return Ok(found.clone());
         }
-        // Built outside the lock: loading roots and keys takes a while.
-        let built = Arc::new(TlsContext::build(configuration)?);
-        let mut cached = cache.lock().unwrap_or_else(PoisonError::into_inner);
-        if cached.len() >= CACHED_CONTEXTS {
-            cached.remove(0);
-        }
-        cached.push(built.clone());
-        Ok(built)
+        // A configuration not seen yet may equal one already built: a copy
+        // made before a change that was then undone, or the same settings
+        // made twice.
+        let equal = cache
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contexts
+            .iter()
+            .find(|c| c.configuration == *configuration)
+            .cloned();
+        let context = match equal {
+            Some(context) => context,
+            // Built outside the lock: loading roots and keys takes a while.
+            None => Arc::new(TlsContext::build(configuration)?),
+        };
+        cache
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(generation, &context);
+        Ok(context)
     }
 
     fn build(configuration: &SslConfiguration) -> Result<TlsContext> {

@@ -118,7 +118,7 @@
 //!
 //! ## Events
 //!
-//! [`SslSocket::next_event`] takes a queued notification without waiting;
+//! [`SocketCore::next_event`](crate::SocketCore::next_event) takes a queued notification without waiting;
 //! [`SslSocket::events`] is a [`Stream`](futures_core::Stream) of them that
 //! drives the socket while it waits, as Qt's event loop would (events come
 //! from the socket's bounded, merging queue: nothing is allocated per
@@ -171,7 +171,7 @@
 //! reading side and [`AsyncWrite`] only its writing side, so the socket can
 //! be split with `tokio::io::split` (finish the handshake first, with
 //! [`SslSocket::wait_for_encrypted`]). Data queued with
-//! [`SslSocket::write_data`] goes out with the next write, a flush or any
+//! [`SocketCore::write_data`](crate::SocketCore::write_data) goes out with the next write, a flush or any
 //! `wait_for_*` call, not with a read.
 //!
 //! [`AsyncRead`]: ::tokio::io::AsyncRead

@@ -48,10 +48,10 @@ type Handshake = (SocketAddr, Result<SslSocket<TcpStream>>);
 ///
 /// [`accept`](Self::accept) takes connections from the operating system
 /// while it waits, runs each client's handshake on a task of its own with
-/// the [handshake timeout](Self::set_handshake_timeout) (5 s by default),
+/// the [handshake timeout](ServerSettings::set_handshake_timeout) (5 s by default),
 /// and returns the sockets whose handshake succeeded, in the order they
 /// finished. A slow or silent client therefore holds up nobody: it only
-/// occupies one of the [pending slots](Self::set_max_pending_connections)
+/// occupies one of the [pending slots](ServerSettings::set_max_pending_connections)
 /// until its timeout. Failed clients are reported as [`ServerEvent`]s.
 ///
 /// Dropping the server (or calling [`close`](Self::close)) stops listening,

@@ -395,7 +395,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     /// connects, handshakes, sends what is queued and receives what arrives.
     /// The stream ends once the socket is unconnected and every event has
     /// been taken, or when the socket cannot make progress (its
-    /// [`error`](Self::error) says why, e.g. a full read buffer).
+    /// [`error`](SocketCore::error) says why, e.g. a full read buffer).
     ///
     /// Cancel safety: dropping a `next()` future loses no event; events are
     /// queued in the socket until taken.

@@ -30,10 +30,10 @@ use crate::error::{SslError, SslErrorCode};
 
 pub(crate) use adapter::{PeerVerifier, VerifierLease};
 pub(crate) use hostname::PeerName;
-pub use policy::{
-    IgnoreRule, PeerVerifyDecision, PeerVerifyErrorHandler, SslErrorsDecision, SslErrorsHandler,
-    VerificationOutcome, VerificationPolicy,
+pub(crate) use policy::{
+    IgnoreRule, PeerVerifyErrorHandler, SslErrorsHandler, VerificationOutcome, VerificationPolicy,
 };
+pub use policy::{PeerVerifyDecision, SslErrorsDecision};
 pub(crate) use webpki_check::TrustAnchors;
 
 /// What a certificate is being verified for.

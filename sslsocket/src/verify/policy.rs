@@ -37,14 +37,14 @@ pub enum SslErrorsDecision {
 }
 
 /// Called once per error during the handshake (Qt's `peerVerifyError`).
-pub type PeerVerifyErrorHandler = Arc<dyn Fn(&SslError) -> PeerVerifyDecision + Send + Sync>;
+pub(crate) type PeerVerifyErrorHandler = Arc<dyn Fn(&SslError) -> PeerVerifyDecision + Send + Sync>;
 
 /// Called once with every error during the handshake (Qt's `sslErrors`).
-pub type SslErrorsHandler = Arc<dyn Fn(&[SslError]) -> SslErrorsDecision + Send + Sync>;
+pub(crate) type SslErrorsHandler = Arc<dyn Fn(&[SslError]) -> SslErrorsDecision + Send + Sync>;
 
 /// Which errors a handshake may go on despite (Qt's `ignoreSslErrors`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum IgnoreRule {
+pub(crate) enum IgnoreRule {
     /// Nothing is ignored.
     #[default]
     Nothing,
@@ -59,7 +59,7 @@ pub enum IgnoreRule {
 
 impl IgnoreRule {
     /// Whether these rules let a handshake with `errors` go on.
-    pub fn covers(&self, errors: &[SslError]) -> bool {
+    pub(crate) fn covers(&self, errors: &[SslError]) -> bool {
         match self {
             IgnoreRule::Nothing => errors.is_empty(),
             IgnoreRule::Everything => true,
@@ -69,7 +69,7 @@ impl IgnoreRule {
 
     /// Qt's `ignoreSslErrors()`: ignore everything, unless a non-empty list
     /// is set, which Qt keeps deciding.
-    pub fn ignore_all(&mut self) {
+    pub(crate) fn ignore_all(&mut self) {
         if !matches!(self, IgnoreRule::Listed(list) if !list.is_empty()) {
             *self = IgnoreRule::Everything;
         }
@@ -78,7 +78,7 @@ impl IgnoreRule {
     /// Qt's `ignoreSslErrors(list)`: the list replaces any earlier list and
     /// wins over ignore-everything; an empty list clears the list, leaving
     /// an earlier ignore-everything in force.
-    pub fn ignore_listed(&mut self, errors: Vec<SslError>) {
+    pub(crate) fn ignore_listed(&mut self, errors: Vec<SslError>) {
         if !errors.is_empty() {
             *self = IgnoreRule::Listed(errors);
         } else if matches!(self, IgnoreRule::Listed(_)) {
@@ -102,17 +102,17 @@ impl IgnoreRule {
 /// The per-handshake verification settings: a snapshot of the socket's
 /// mode, verify mode, ignore rules and handlers when the handshake starts.
 #[derive(Clone, Default)]
-pub struct VerificationPolicy {
+pub(crate) struct VerificationPolicy {
     /// The side this socket plays; decides what `AutoVerifyPeer` means.
-    pub side: SslMode,
+    pub(crate) side: SslMode,
     /// How the peer is verified.
-    pub mode: PeerVerifyMode,
+    pub(crate) mode: PeerVerifyMode,
     /// Errors the handshake may go on despite.
-    pub ignore: IgnoreRule,
+    pub(crate) ignore: IgnoreRule,
     /// Called once per error.
-    pub on_peer_verify_error: Option<PeerVerifyErrorHandler>,
+    pub(crate) on_peer_verify_error: Option<PeerVerifyErrorHandler>,
     /// Called once with the whole list, when it is not empty.
-    pub on_ssl_errors: Option<SslErrorsHandler>,
+    pub(crate) on_ssl_errors: Option<SslErrorsHandler>,
 }
 
 impl fmt::Debug for VerificationPolicy {
@@ -130,13 +130,13 @@ impl fmt::Debug for VerificationPolicy {
 /// What happened to the peer's certificate in one handshake; readable
 /// afterwards (`ssl_handshake_errors`), whether the handshake went on or not.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct VerificationOutcome {
+pub(crate) struct VerificationOutcome {
     /// Every error found, in Qt's order, ignored or not.
-    pub errors: Vec<SslError>,
+    pub(crate) errors: Vec<SslError>,
     /// Whether the handshake was allowed to go on.
-    pub accepted: bool,
+    pub(crate) accepted: bool,
     /// Whether a `peer_verify_error` handler aborted the handshake.
-    pub aborted_by_handler: bool,
+    pub(crate) aborted_by_handler: bool,
     /// The certificates the peer sent, leaf first, as sent: rustls keeps
     /// those of a completed handshake only, and a handshake can fail after
     /// verification.
@@ -145,7 +145,7 @@ pub struct VerificationOutcome {
 
 impl VerificationPolicy {
     /// The verify mode in effect for this side.
-    pub fn effective_mode(&self) -> PeerVerifyMode {
+    pub(crate) fn effective_mode(&self) -> PeerVerifyMode {
         self.mode.effective(self.side)
     }
 
