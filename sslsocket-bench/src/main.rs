@@ -16,6 +16,7 @@ mod peers;
 mod pki;
 mod report;
 mod scen_c10k;
+mod scen_instructions;
 mod scen_mem;
 mod scen_net;
 
@@ -46,14 +47,20 @@ enum Scenario {
     IdleMemory,
     /// 10,000 concurrent echoing connections to a tokio server in a child process.
     C10k,
-    /// Every scenario, in this order.
+    /// Every scenario, in this order (not `instructions`).
     All,
+    /// Instructions per handshake and per MiB, counted by valgrind's
+    /// callgrind (needs valgrind), sslsocket and raw rustls.
+    Instructions,
     /// Internal: one idle-memory measurement in a fresh process.
     #[value(hide = true)]
     IdleChild,
     /// Internal: the server of one c10k measurement, in a fresh process.
     #[value(hide = true)]
     C10kServer,
+    /// Internal: the workload of one instructions measurement, under callgrind.
+    #[value(hide = true)]
+    InstructionsChild,
 }
 
 /// Benchmarks sslsocket against raw rustls, tokio-rustls and OpenSSL.
@@ -75,18 +82,31 @@ struct Cli {
     /// Also write a bar chart of the throughput and handshake ratios to FILE.
     #[arg(long, value_name = "FILE")]
     svg: Option<PathBuf>,
-    /// Rounds per measurement (default: 5, or 3 with --quick).
+    /// Rounds per measurement (default: 5, or 3 with --quick; 1 for
+    /// instructions, whose counts repeat).
     #[arg(long)]
     rounds: Option<usize>,
     /// Only these peers (comma-separated), e.g. for profiling one of them.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
-    /// idle-child, c10k-server: the peer to measure.
+    /// idle-child, c10k-server, instructions-child: the peer to measure.
     #[arg(long, hide = true)]
     peer: Option<String>,
     /// idle-child: how many pairs.
     #[arg(long, hide = true)]
     pairs: Option<usize>,
+    /// instructions-child: the case.
+    #[arg(long, hide = true)]
+    case: Option<String>,
+    /// instructions-child: how many operations.
+    #[arg(long, hide = true)]
+    ops: Option<usize>,
+    /// Keep the PKI in DIR: load it from there, or make it and save it
+    /// there first, so that runs before and after a change use the same
+    /// certificates (instruction counts of a handshake vary by about 0.1 %
+    /// with them: their lengths vary).
+    #[arg(long, value_name = "DIR")]
+    pki_dir: Option<PathBuf>,
 }
 
 /// What every scenario gets.
@@ -127,11 +147,28 @@ fn main() {
         scen_c10k::c10k_server(cli.peer.as_deref().expect("--peer"));
         return;
     }
-    let rounds = cli.rounds.unwrap_or(if cli.quick { 3 } else { 5 }).max(1);
+    if cli.scenario == Scenario::InstructionsChild {
+        scen_instructions::instructions_child(
+            cli.pki_dir.as_deref().expect("--pki-dir"),
+            cli.case.as_deref().expect("--case"),
+            cli.peer.as_deref().expect("--peer"),
+            cli.ops.expect("--ops"),
+        );
+        return;
+    }
+    let default_rounds = match cli.scenario {
+        Scenario::Instructions => 1,
+        _ if cli.quick => 3,
+        _ => 5,
+    };
+    let rounds = cli.rounds.unwrap_or(default_rounds).max(1);
     let ctx = Ctx {
         quick: cli.quick,
         rounds,
-        pki: pki::Pki::generate(),
+        pki: match &cli.pki_dir {
+            Some(dir) => pki::Pki::kept_in(dir),
+            None => pki::Pki::generate(),
+        },
         runtime: net::runtime(),
         only: cli.only.clone(),
     };
@@ -158,7 +195,11 @@ fn main() {
             Scenario::PingPong => scen_net::ping_pong(&ctx),
             Scenario::IdleMemory => scen_mem::idle_memory(&ctx),
             Scenario::C10k => scen_c10k::c10k(&ctx),
-            Scenario::All | Scenario::IdleChild | Scenario::C10kServer => unreachable!(),
+            Scenario::Instructions => scen_instructions::instructions(&ctx),
+            Scenario::All
+            | Scenario::IdleChild
+            | Scenario::C10kServer
+            | Scenario::InstructionsChild => unreachable!(),
         };
         if !cli.json {
             print!("{}", report::table(&collector, rounds));

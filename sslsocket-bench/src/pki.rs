@@ -2,6 +2,10 @@
 //! leaf for `localhost` / `127.0.0.1`, one pair with ECDSA P-256 keys and
 //! one with RSA 2048 keys.
 
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     SignatureAlgorithm,
@@ -51,7 +55,60 @@ impl Pki {
     }
 }
 
+impl Pki {
+    /// Writes both identities to the directory `dir`, for [`Pki::load`]:
+    /// in a child process (which then uses the same certificates as the
+    /// bench, and does not spend time making keys), or in a later run.
+    pub fn save(&self, dir: &Path) -> io::Result<()> {
+        self.ecdsa.save(dir, "ecdsa")?;
+        self.rsa.save(dir, "rsa")
+    }
+
+    /// The identities [`Pki::save`] wrote to `dir`.
+    pub fn load(dir: &Path) -> io::Result<Pki> {
+        Ok(Pki {
+            ecdsa: Identity::load(dir, "ecdsa")?,
+            rsa: Identity::load(dir, "rsa")?,
+        })
+    }
+
+    /// The PKI saved in `dir`, or else a new one, saved there (`--pki-dir`).
+    pub fn kept_in(dir: &Path) -> Pki {
+        if let Ok(pki) = Pki::load(dir) {
+            return pki;
+        }
+        let pki = Pki::generate();
+        fs::create_dir_all(dir)
+            .and_then(|()| pki.save(dir))
+            .unwrap_or_else(|e| panic!("cannot save the PKI in {}: {e}", dir.display()));
+        pki
+    }
+}
+
 impl Identity {
+    /// Where [`Identity::save`] keeps one part of the identity `label`.
+    fn file(dir: &Path, label: &str, part: &str) -> PathBuf {
+        dir.join(format!("{label}-{part}"))
+    }
+
+    fn save(&self, dir: &Path, label: &str) -> io::Result<()> {
+        let file = |part| Identity::file(dir, label, part);
+        fs::write(file("root.der"), &self.root_der)?;
+        fs::write(file("leaf.der"), &self.leaf_der)?;
+        fs::write(file("key.der"), &self.key_der)?;
+        fs::write(file("key.pem"), &self.key_pem)
+    }
+
+    fn load(dir: &Path, label: &str) -> io::Result<Identity> {
+        let file = |part| Identity::file(dir, label, part);
+        Ok(Identity {
+            root_der: fs::read(file("root.der"))?,
+            leaf_der: fs::read(file("leaf.der"))?,
+            key_der: fs::read(file("key.der"))?,
+            key_pem: fs::read_to_string(file("key.pem"))?,
+        })
+    }
+
     fn generate(algorithm: &'static SignatureAlgorithm, label: &str) -> Identity {
         let root_key = KeyPair::generate_for(algorithm).expect("generate the root key");
         let mut root_params = CertificateParams::new(Vec::<String>::new()).expect("root params");

@@ -260,11 +260,12 @@ pub fn table(collector: &Collector, rounds: usize) -> String {
         .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
         .collect();
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "\n== {} (median of {rounds} rounds; ratios of medians) ==",
-        collector.scenario
-    );
+    let rounds = if rounds == 1 {
+        "one round; ratios".to_string()
+    } else {
+        format!("median of {rounds} rounds; ratios of medians")
+    };
+    let _ = writeln!(out, "\n== {} ({rounds}) ==", collector.scenario);
     for (n, row) in rows.iter().enumerate() {
         let mut line = String::new();
         for (i, cell) in row.iter().enumerate() {

@@ -10,19 +10,25 @@ use crate::pki::Pki;
 use crate::report::{Better, Collector, Progress, Target};
 use crate::Ctx;
 
-const MIB: usize = 1024 * 1024;
+/// One MiB, the unit of bulk sizes.
+pub const MIB: usize = 1024 * 1024;
 
 // --- bulk-mem -----------------------------------------------------------------
 
-struct BulkSample {
-    send_mib_s: f64,
-    recv_mib_s: f64,
-    allocs_per_mib: f64,
+/// What [`bulk_once`] measured.
+pub struct BulkSample {
+    /// MiB/s of the client's writes and flushes.
+    pub send_mib_s: f64,
+    /// MiB/s of the server's reads.
+    pub recv_mib_s: f64,
+    /// Rust allocator calls per MiB, both sides.
+    pub allocs_per_mib: f64,
 }
 
 /// Sends `total` bytes from client to server in writes of `write_size`,
-/// both ends in this thread; times each side's calls separately.
-fn bulk_once(factory: &MemFactory, total: usize, write_size: usize) -> BulkSample {
+/// both ends in this thread, over a new connection; times each side's calls
+/// separately.
+pub fn bulk_once(factory: &MemFactory, total: usize, write_size: usize) -> BulkSample {
     let (mut client, mut server) = established(factory);
     let chunk = vec![0x5au8; write_size];
     let mut buf = vec![0u8; 64 * 1024];
@@ -52,7 +58,12 @@ fn bulk_once(factory: &MemFactory, total: usize, write_size: usize) -> BulkSampl
     }
 }
 
-fn size_label(size: usize) -> String {
+/// Bytes each bulk-mem factory sends before the measurements: first
+/// connections, lazily built contexts, page faults.
+pub const BULK_WARM_UP: usize = MIB;
+
+/// `16KiB`, `1MiB`: a write size for case names.
+pub fn size_label(size: usize) -> String {
     if size >= MIB {
         format!("{}MiB", size / MIB)
     } else {
@@ -129,10 +140,9 @@ pub fn bulk_mem(ctx: &Ctx) -> Collector {
             (suite, peers)
         })
         .collect();
-    // Warm-up: first connections, lazily built contexts, page faults.
     for (_, peers) in &factories {
         for (_, factory) in peers {
-            bulk_once(factory, MIB, 16 * 1024);
+            bulk_once(factory, BULK_WARM_UP, 16 * 1024);
         }
     }
     let mut progress =
@@ -165,9 +175,66 @@ pub fn bulk_mem(ctx: &Ctx) -> Collector {
 
 // --- handshake-mem ------------------------------------------------------------
 
+/// One handshake-mem case (the instructions scenario counts them too).
+pub struct HandshakeCase {
+    /// The row, e.g. `tls13 ecdsa-p256 full`.
+    pub name: &'static str,
+    /// What the handshakes negotiate.
+    pub spec: Spec,
+    /// Handshakes per measurement: full run, `--quick`.
+    pub count: (usize, usize),
+}
+
+/// The handshake-mem cases.
+pub const HANDSHAKE_CASES: [HandshakeCase; 5] = [
+    HandshakeCase {
+        name: "tls13 ecdsa-p256 full",
+        spec: Spec::DEFAULT,
+        count: (1000, 300),
+    },
+    HandshakeCase {
+        name: "tls13 rsa2048 full",
+        spec: Spec {
+            key: KeyKind::Rsa,
+            ..Spec::DEFAULT
+        },
+        count: (500, 150),
+    },
+    HandshakeCase {
+        name: "tls12 ecdsa-p256 full",
+        spec: Spec {
+            suite: Suite::Tls12EcdsaAes128,
+            ..Spec::DEFAULT
+        },
+        count: (1000, 300),
+    },
+    HandshakeCase {
+        name: "tls13 ecdsa-p256 resumed",
+        spec: Spec {
+            resumption: true,
+            ..Spec::DEFAULT
+        },
+        count: (3000, 600),
+    },
+    HandshakeCase {
+        name: "tls12 ecdsa-p256 resumed",
+        spec: Spec {
+            suite: Suite::Tls12EcdsaAes128,
+            resumption: true,
+            ..Spec::DEFAULT
+        },
+        count: (10000, 2000),
+    },
+];
+
+/// Handshakes of each factory before the measurements: first connections,
+/// lazily built contexts, and a session to resume for the resumption cases.
+pub const HANDSHAKE_WARM_UP: usize = 3;
+
 /// `count` handshakes, each a new pair driven to completion (tickets
-/// included); handshakes per second, and how many resumed.
-fn handshakes_once(factory: &MemFactory, count: usize) -> (f64, usize, Option<String>) {
+/// included); handshakes per second, how many resumed, and the first
+/// key exchange group reported.
+pub fn handshakes_once(factory: &MemFactory, count: usize) -> (f64, usize, Option<String>) {
     let mut resumed = 0;
     let mut group = None;
     let start = Instant::now();
@@ -186,47 +253,6 @@ fn handshakes_once(factory: &MemFactory, count: usize) -> (f64, usize, Option<St
 
 /// handshake-mem: handshakes per second, client and server in one thread.
 pub fn handshake_mem(ctx: &Ctx) -> Collector {
-    let q = ctx.quick;
-    let cases: [(&str, Spec, usize); 5] = [
-        (
-            "tls13 ecdsa-p256 full",
-            Spec::DEFAULT,
-            if q { 300 } else { 1000 },
-        ),
-        (
-            "tls13 rsa2048 full",
-            Spec {
-                key: KeyKind::Rsa,
-                ..Spec::DEFAULT
-            },
-            if q { 150 } else { 500 },
-        ),
-        (
-            "tls12 ecdsa-p256 full",
-            Spec {
-                suite: Suite::Tls12EcdsaAes128,
-                ..Spec::DEFAULT
-            },
-            if q { 300 } else { 1000 },
-        ),
-        (
-            "tls13 ecdsa-p256 resumed",
-            Spec {
-                resumption: true,
-                ..Spec::DEFAULT
-            },
-            if q { 600 } else { 3000 },
-        ),
-        (
-            "tls12 ecdsa-p256 resumed",
-            Spec {
-                suite: Suite::Tls12EcdsaAes128,
-                resumption: true,
-                ..Spec::DEFAULT
-            },
-            if q { 2000 } else { 10000 },
-        ),
-    ];
     let mut collector = Collector::new(
         "handshake-mem",
         &[("sslsocket", "rustls"), ("sslsocket", "openssl")],
@@ -235,43 +261,49 @@ pub fn handshake_mem(ctx: &Ctx) -> Collector {
         "one handshake = new client and server objects, the handshake and the session \
          tickets, client and server in one thread over an in-memory pipe; X25519 for all",
     );
-    for (name, spec, _) in &cases {
-        let bound = if spec.resumption { 0.90 } else { 0.95 };
+    for case in &HANDSHAKE_CASES {
+        let bound = if case.spec.resumption { 0.90 } else { 0.95 };
         collector.case(
-            name,
+            case.name,
             "handshakes/s",
             Better::Higher,
             &[Target::RatioAtLeast("sslsocket", "rustls", bound)],
             true,
         );
     }
-    let factories: Vec<Vec<(&str, MemFactory)>> = cases
+    let factories: Vec<Vec<(&str, MemFactory)>> = HANDSHAKE_CASES
         .iter()
-        .map(|(_, spec, _)| {
+        .map(|case| {
             ctx.select(&MEM_PEERS)
                 .into_iter()
-                .map(|peer| (peer, MemFactory::new(peer, &ctx.pki, *spec)))
+                .map(|peer| (peer, MemFactory::new(peer, &ctx.pki, case.spec)))
                 .collect()
         })
         .collect();
-    // Warm-up, and a session to resume for the resumption cases.
     for peers in &factories {
         for (_, factory) in peers {
-            handshakes_once(factory, 3);
+            handshakes_once(factory, HANDSHAKE_WARM_UP);
         }
     }
-    let mut progress = Progress::new(ctx.rounds * cases.len() * ctx.select(&MEM_PEERS).len());
+    let mut progress =
+        Progress::new(ctx.rounds * HANDSHAKE_CASES.len() * ctx.select(&MEM_PEERS).len());
     for round in 0..ctx.rounds {
-        for ((name, spec, count), peers) in cases.iter().zip(&factories) {
+        for (case, peers) in HANDSHAKE_CASES.iter().zip(&factories) {
+            let (name, spec) = (case.name, case.spec);
+            let count = if ctx.quick {
+                case.count.1
+            } else {
+                case.count.0
+            };
             for (peer, factory) in peers {
                 progress.step(&format!(
                     "handshake-mem round {}/{} {name} {peer}",
                     round + 1,
                     ctx.rounds
                 ));
-                let (rate, resumed, group) = handshakes_once(factory, *count);
+                let (rate, resumed, group) = handshakes_once(factory, count);
                 collector.add(name, peer, rate);
-                if spec.resumption && resumed != *count {
+                if spec.resumption && resumed != count {
                     collector.note(format!(
                         "{peer} resumed only {resumed} of {count} handshakes in {name}"
                     ));
