@@ -54,7 +54,7 @@ pub(crate) struct Driver<'a, T> {
 }
 
 impl<T: Read + Write> Driver<'_, T> {
-    /// Writes what the session holds for the network (in `direction`),
+    /// Writes what the channel holds for the network (in `direction`),
     /// checks `done`, and otherwise reads once and processes what arrived.
     /// Errors say why waiting cannot go on: the peer closed
     /// ([`Error::RemoteHostClosed`]), the connection failed now (a TLS
@@ -70,7 +70,7 @@ impl<T: Read + Write> Driver<'_, T> {
         if write_blocked && self.timed {
             return Ok(Progress::Blocked);
         }
-        if self.core.session.has_failed() {
+        if self.core.channel.has_failed() {
             return Err(Error::InvalidState {
                 operation,
                 reason: format!(
@@ -86,11 +86,11 @@ impl<T: Read + Write> Driver<'_, T> {
             // Only writing, and not done: a write is pending.
             return Ok(Progress::Blocked);
         }
-        if !self.core.session.wants_read() {
+        if !self.core.channel.wants_read() {
             if write_blocked {
                 return Ok(Progress::Blocked);
             }
-            return Err(if self.core.session.peer_closed() {
+            return Err(if self.core.channel.peer_closed() {
                 Error::RemoteHostClosed
             } else {
                 Error::InvalidState {
@@ -99,7 +99,7 @@ impl<T: Read + Write> Driver<'_, T> {
                 }
             });
         }
-        match self.core.session.read_from(self.transport) {
+        match self.core.channel.read_from(self.transport) {
             Ok(0) if done(self.core) => Ok(Progress::Done),
             Ok(0) => Err(Error::RemoteHostClosed),
             Ok(_) => Ok(Progress::Moved),
@@ -113,12 +113,12 @@ impl<T: Read + Write> Driver<'_, T> {
         }
     }
 
-    /// Writes until the session holds nothing for the network (`Done`) or
+    /// Writes until the channel holds nothing for the network (`Done`) or
     /// the transport would block (`Blocked`), then flushes what went out.
     pub(crate) fn write_out(&mut self) -> Result<Progress> {
         let mut wrote = false;
-        while self.core.session.wants_write() {
-            match self.core.session.write_to(self.transport) {
+        while self.core.channel.wants_write() {
+            match self.core.channel.write_to(self.transport) {
                 Ok(0) => return Err(Error::RemoteHostClosed),
                 Ok(_) => wrote = true,
                 Err(e) => match classify(&e) {
@@ -148,8 +148,8 @@ impl<T: Read + Write> Driver<'_, T> {
     /// `in_time()` holds: the peer may have stopped reading, so the caller
     /// bounds the transport.
     pub(crate) fn send_last_records(&mut self, in_time: impl Fn() -> bool) {
-        while self.core.session.wants_write() && in_time() {
-            if !matches!(self.core.session.write_to(self.transport), Ok(n) if n > 0) {
+        while self.core.channel.wants_write() && in_time() {
+            if !matches!(self.core.channel.write_to(self.transport), Ok(n) if n > 0) {
                 break;
             }
         }
@@ -173,7 +173,7 @@ pub(crate) trait FrontEnd {
     /// Closes a connection that is over (the peer closed it, or it
     /// failed), answering a clean close with close_notify first.
     fn end_connection(&mut self) {
-        if self.core_mut().session.answer_close_notify() {
+        if self.core_mut().channel.answer_close_notify() {
             self.send_last_records();
         }
         self.close_transport();

@@ -5,7 +5,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
-use crate::certificate::SslCertificate;
+use crate::certificate_value::SslCertificate;
 use crate::ssl::{KeyAlgorithm, SslProtocol};
 
 qt_enum! {

@@ -3,9 +3,9 @@
 //! connection's own) and which verifier. Both front ends start handshakes
 //! through here.
 
+use crate::channel::Channel;
 use crate::configuration::SslConfiguration;
 use crate::error::{Error, Result};
-use crate::session::Session;
 use crate::ssl::{PeerVerifyMode, SslMode};
 use crate::tls_context::{Prepared, TlsContext};
 use crate::verify::{
@@ -29,7 +29,7 @@ pub(crate) struct VerificationSettings {
     pub(crate) on_ssl_errors: Option<SslErrorsHandler>,
 }
 
-/// A handshake ready to be started on a [`Session`].
+/// A handshake ready to be started on a [`Channel`].
 pub(crate) enum HandshakeStart {
     Client {
         prepared: Prepared<rustls::ClientConfig>,
@@ -39,11 +39,11 @@ pub(crate) enum HandshakeStart {
 }
 
 impl HandshakeStart {
-    /// Starts the handshake on `session`.
-    pub(crate) fn begin(self, session: &mut Session) -> Result<()> {
+    /// Starts the handshake on `channel`.
+    pub(crate) fn begin(self, channel: &mut Channel) -> Result<()> {
         match self {
-            HandshakeStart::Client { prepared, name } => session.start_client(prepared, name),
-            HandshakeStart::Server(prepared) => session.start_server(prepared),
+            HandshakeStart::Client { prepared, name } => channel.start_client(prepared, name),
+            HandshakeStart::Server(prepared) => channel.start_server(prepared),
         }
     }
 }

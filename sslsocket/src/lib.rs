@@ -193,20 +193,14 @@
 //!
 //! [rustls]: https://docs.rs/rustls
 
-// In-crate tests share the integration tests' PKI helpers, which name the crate.
-#[cfg(test)]
-extern crate self as sslsocket;
-#[cfg(test)]
-#[path = "../tests/common/pki.rs"]
-#[allow(dead_code)]
-mod test_pki;
-
 #[macro_use]
 mod qt_enum;
 #[macro_use]
 mod plumbing;
 
 pub mod certificate;
+mod certificate_value;
+mod channel;
 pub mod cipher;
 pub mod configuration;
 mod driver;
@@ -219,7 +213,6 @@ mod net;
 mod pem;
 pub mod server;
 mod server_settings;
-mod session;
 pub mod socket;
 mod socket_core;
 pub mod ssl;
@@ -234,6 +227,7 @@ pub use certificate::{
     CertificateExtension, DigestAlgorithm, ExtensionValue, PatternSyntax, SslCertificate,
     SubjectInfo,
 };
+pub use channel::Counters;
 pub use cipher::SslCipher;
 pub use configuration::SslConfiguration;
 pub use error::{Error, Result, SslError, SslErrorCode};
@@ -241,7 +235,6 @@ pub use event::Event;
 pub use key::SslKey;
 pub use key_exchange::KeyExchangeGroup;
 pub use server::{ServerEvent, ServerMode, ServerSettings, SslServer};
-pub use session::Counters;
 pub use socket::{SocketCore, SslSocket, Transport};
 pub use ssl::{
     AlertLevel, AlertType, AlternativeNameEntryType, EncodingFormat, KeyAlgorithm, KeyType,

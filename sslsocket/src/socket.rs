@@ -151,19 +151,19 @@ impl SslSocket<TcpStream> {
         self.stream = Some(TcpStream::from(descriptor));
         self.transport_timeouts = (None, None);
         self.core.set_state(SocketState::ConnectedState);
-        self.core.session.push_event(Event::Connected);
+        self.core.channel.push_event(Event::Connected);
         Ok(())
     }
 
     /// Always true: TLS is built in (`supportsSsl`).
     pub fn supports_ssl() -> bool {
-        true
+        SocketCore::supports_ssl()
     }
 
     /// The TLS library's name and version, e.g. "rustls 0.23 (aws-lc-rs)"
     /// (`sslLibraryVersionString`).
     pub fn ssl_library_version_string() -> &'static str {
-        "rustls 0.23 (aws-lc-rs)"
+        SocketCore::ssl_library_version_string()
     }
 }
 
@@ -254,8 +254,8 @@ impl<S> SslSocket<S> {
     /// what is available now (`readLine`); empty when no whole line is
     /// available, unless the peer has closed.
     pub fn read_line(&mut self, max: usize) -> Vec<u8> {
-        if self.core.session.can_read_line() || self.core.session.peer_closed() {
-            self.core.session.read_line(max)
+        if self.core.channel.can_read_line() || self.core.channel.peer_closed() {
+            self.core.channel.read_line(max)
         } else {
             Vec::new()
         }
@@ -263,7 +263,7 @@ impl<S> SslSocket<S> {
 
     /// Reads the next notification without blocking; see [`Event`].
     pub fn events(&mut self) -> impl Iterator<Item = Event> + '_ {
-        std::iter::from_fn(move || self.core.session.next_event())
+        std::iter::from_fn(move || self.core.channel.next_event())
     }
 }
 
@@ -308,7 +308,7 @@ impl<S: Transport> SslSocket<S> {
         self.core.check_not_unconnected("flush")?;
         let deadline = self.write_timeout.map(|t| Instant::now() + t);
         self.establish(deadline)?;
-        self.drive(deadline, "writing", |core| !core.session.wants_write())
+        self.drive(deadline, "writing", |core| !core.channel.wants_write())
     }
 
     /// Waits until the handshake completes and the peer is accepted
@@ -320,7 +320,7 @@ impl<S: Transport> SslSocket<S> {
         self.core.check_handshake_started()?;
         let deadline = self.core.handshake_deadline(deadline);
         self.drive(deadline, "waiting for the handshake", |core| {
-            core.session.is_encrypted() && !core.session.wants_write()
+            core.channel.is_encrypted() && !core.channel.wants_write()
         })
     }
 
@@ -333,9 +333,9 @@ impl<S: Transport> SslSocket<S> {
         let deadline = timeout.map(|t| Instant::now() + t);
         self.establish(deadline)?;
         self.drive(deadline, "waiting for data", |core| {
-            core.session.has_fresh_data()
+            core.channel.has_fresh_data()
         })?;
-        self.core.session.take_fresh_data();
+        self.core.channel.take_fresh_data();
         Ok(())
     }
 
@@ -344,9 +344,9 @@ impl<S: Transport> SslSocket<S> {
         let deadline = timeout.map(|t| Instant::now() + t);
         self.establish(deadline)?;
         self.drive(deadline, "writing", |core| {
-            !core.session.is_handshaking()
-                && core.session.bytes_to_write() == 0
-                && !core.session.wants_write()
+            !core.channel.is_handshaking()
+                && core.channel.bytes_to_write() == 0
+                && !core.channel.wants_write()
         })
     }
 
@@ -359,7 +359,7 @@ impl<S: Transport> SslSocket<S> {
         }
         let deadline = timeout.map(|t| Instant::now() + t);
         let closed = self.drive(deadline, "waiting for the disconnect", |core| {
-            core.session.peer_closed()
+            core.channel.peer_closed()
         });
         closed_by_peer(closed)?;
         self.end_connection();
@@ -374,7 +374,7 @@ impl<S: Transport> SslSocket<S> {
         }
         let deadline = Some(Instant::now() + DEFAULT_WAIT);
         if let Err(e) = self.drive(deadline, "sending the last data", |core| {
-            !core.session.wants_write()
+            !core.channel.wants_write()
         }) {
             if !matches!(e, Error::RemoteHostClosed) {
                 self.core.record(e);
@@ -540,7 +540,7 @@ impl<S: Transport> Read for SslSocket<S> {
             match self.wait_for_ready_read(self.read_timeout) {
                 Ok(()) => {}
                 // The loop turns the end of the stream into Ok(0) or the truncation error.
-                Err(Error::RemoteHostClosed) if self.core.session.peer_closed() => continue,
+                Err(Error::RemoteHostClosed) if self.core.channel.peer_closed() => continue,
                 Err(e) => return Err(e.into()),
             }
         }
@@ -571,13 +571,13 @@ impl<S: Transport> SslSocket<S> {
     fn flush_for_write(&mut self) -> Result<()> {
         let deadline = self.write_timeout.map(|t| Instant::now() + t);
         self.establish(deadline)?;
-        if self.core.session.is_handshaking() {
+        if self.core.channel.is_handshaking() {
             let deadline = self.core.handshake_deadline(deadline);
             self.drive(deadline, "waiting for the handshake", |core| {
-                core.session.is_encrypted()
+                core.channel.is_encrypted()
             })?;
         }
-        self.drive(deadline, "writing", |core| !core.session.wants_write())?;
+        self.drive(deadline, "writing", |core| !core.channel.wants_write())?;
         Ok(())
     }
 }

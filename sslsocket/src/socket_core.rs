@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::certificate::{PatternSyntax, SslCertificate};
+use crate::channel::{Channel, Counters};
 use crate::cipher::SslCipher;
 use crate::configuration::SslConfiguration;
 use crate::error::{Error, Result, SslError};
@@ -19,7 +20,6 @@ use crate::event::Event;
 use crate::handshake::{HandshakeSetup, VerificationSettings};
 use crate::key::SslKey;
 use crate::key_exchange::KeyExchangeGroup;
-use crate::session::{Counters, Session};
 use crate::ssl::{EncodingFormat, KeyAlgorithm, PeerVerifyMode, SslMode, SslProtocol};
 use crate::state::{SocketError, SocketState};
 use crate::verify::{PeerVerifyDecision, SslErrorsDecision};
@@ -55,7 +55,7 @@ struct LastError {
 /// socket: [`crate::SslSocket`] and `sslsocket::tokio::SslSocket`
 /// dereference to it.
 pub struct SocketCore {
-    pub(crate) session: Session,
+    pub(crate) channel: Channel,
     configuration: SslConfiguration,
     state: SocketState,
     error: Option<LastError>,
@@ -73,19 +73,30 @@ impl std::fmt::Debug for SocketCore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SslSocket")
             .field("state", &self.state)
-            .field("mode", &self.session.mode())
-            .field("encrypted", &self.session.is_encrypted())
+            .field("mode", &self.channel.mode())
+            .field("encrypted", &self.channel.is_encrypted())
             .field("error", &self.error)
             .finish_non_exhaustive()
     }
 }
 
 impl SocketCore {
+    /// Always true: TLS is built in (`supportsSsl`).
+    pub fn supports_ssl() -> bool {
+        true
+    }
+
+    /// The TLS library's name and version, e.g. "rustls 0.23 (aws-lc-rs)"
+    /// (`sslLibraryVersionString`).
+    pub fn ssl_library_version_string() -> &'static str {
+        "rustls 0.23 (aws-lc-rs)"
+    }
+
     /// A core with `configuration`: unconnected, or connected in plain mode
     /// over a transport the front end already has.
     pub(crate) fn new(configuration: SslConfiguration, connected: bool) -> SocketCore {
         let mut core = SocketCore {
-            session: Session::default(),
+            channel: Channel::default(),
             configuration,
             state: SocketState::UnconnectedState,
             error: None,
@@ -96,7 +107,7 @@ impl SocketCore {
         };
         if connected {
             core.state = SocketState::ConnectedState;
-            core.session.push_event(Event::Connected);
+            core.channel.push_event(Event::Connected);
         }
         core
     }
@@ -104,7 +115,7 @@ impl SocketCore {
     pub(crate) fn set_state(&mut self, state: SocketState) {
         if self.state != state {
             self.state = state;
-            self.session.push_event(Event::StateChanged(state));
+            self.channel.push_event(Event::StateChanged(state));
         }
     }
 
@@ -160,13 +171,13 @@ impl SocketCore {
             return Err(self.record(e));
         }
         self.set_state(SocketState::ConnectedState);
-        self.session.push_event(Event::Connected);
+        self.channel.push_event(Event::Connected);
         if target.encrypt {
             let begun = self.begin_handshake(SslMode::SslClientMode);
             begun.map_err(|e| self.record(e))?;
             let early = std::mem::take(&mut self.early_writes);
             if !early.is_empty() {
-                let queued = self.session.write_plaintext(&early);
+                let queued = self.channel.write_plaintext(&early);
                 queued.map_err(|e| self.record(e))?;
             }
         }
@@ -188,7 +199,7 @@ impl SocketCore {
     /// `waitForEncrypted` once any connection is made: an error, kept as
     /// the socket's, when no handshake was started.
     pub(crate) fn check_handshake_started(&mut self) -> Result<()> {
-        if self.session.mode() == SslMode::UnencryptedMode && !self.session.has_failed() {
+        if self.channel.mode() == SslMode::UnencryptedMode && !self.channel.has_failed() {
             return Err(self.record(Error::InvalidState {
                 operation: "wait for encryption",
                 reason: "no handshake was started".into(),
@@ -211,9 +222,10 @@ impl SocketCore {
 
     /// The transport is closed: the socket is unconnected.
     pub(crate) fn closed(&mut self) {
+        self.channel.end_verification();
         if self.state != SocketState::UnconnectedState {
             self.set_state(SocketState::UnconnectedState);
-            self.session.push_event(Event::Disconnected);
+            self.channel.push_event(Event::Disconnected);
         }
     }
 
@@ -222,7 +234,7 @@ impl SocketCore {
     pub(crate) fn discard(&mut self) {
         self.target = None;
         self.early_writes.clear();
-        self.session.discard();
+        self.channel.discard();
     }
 
     /// Starts a disconnect: no connection is made any more, and an
@@ -237,8 +249,8 @@ impl SocketCore {
         }
         self.target = None;
         self.set_state(SocketState::ClosingState);
-        if self.session.is_encrypted() {
-            self.session.send_close_notify();
+        if self.channel.is_encrypted() {
+            self.channel.send_close_notify();
         }
         true
     }
@@ -313,12 +325,12 @@ impl SocketCore {
 
     /// Plain, client or server mode (`mode`).
     pub fn mode(&self) -> SslMode {
-        self.session.mode()
+        self.channel.mode()
     }
 
     /// Whether the handshake completed and the peer was accepted (`isEncrypted`).
     pub fn is_encrypted(&self) -> bool {
-        self.session.is_encrypted()
+        self.channel.is_encrypted()
     }
 
     /// The kind of the last error, if any (`error`).
@@ -333,12 +345,12 @@ impl SocketCore {
 
     /// The next notification, oldest first.
     pub fn next_event(&mut self) -> Option<Event> {
-        self.session.next_event()
+        self.channel.next_event()
     }
 
     /// Byte counts in both directions, plain and encrypted.
     pub fn counters(&self) -> Counters {
-        self.session.counters()
+        self.channel.counters()
     }
 
     // --- configuration ------------------------------------------------------
@@ -557,7 +569,7 @@ impl SocketCore {
     /// Every error found in the peer's certificate in the last handshake,
     /// ignored or not (`sslHandshakeErrors`).
     pub fn ssl_handshake_errors(&self) -> Vec<SslError> {
-        self.session.handshake_errors()
+        self.channel.handshake_errors()
     }
 
     /// Qt 4's name for [`ssl_handshake_errors`](Self::ssl_handshake_errors) (`sslErrors`).
@@ -569,52 +581,52 @@ impl SocketCore {
 
     /// The negotiated cipher, once encrypted (`sessionCipher`).
     pub fn session_cipher(&self) -> Option<SslCipher> {
-        self.session.session_cipher()
+        self.channel.session_cipher()
     }
 
     /// The negotiated protocol: `TlsV1_2`, `TlsV1_3`, or `UnknownProtocol`
     /// before a handshake (`sessionProtocol`).
     pub fn session_protocol(&self) -> SslProtocol {
-        self.session.session_protocol()
+        self.channel.session_protocol()
     }
 
     /// The peer's certificate (`peerCertificate`).
     pub fn peer_certificate(&self) -> Option<SslCertificate> {
-        self.session.peer_certificate_chain().into_iter().next()
+        self.channel.peer_certificate_chain().into_iter().next()
     }
 
     /// The certificates the peer sent, leaf first (`peerCertificateChain`).
     pub fn peer_certificate_chain(&self) -> Vec<SslCertificate> {
-        self.session.peer_certificate_chain()
+        self.channel.peer_certificate_chain()
     }
 
     /// The ALPN protocol agreed on, if any (`nextNegotiatedProtocol`).
     pub fn next_negotiated_protocol(&self) -> Option<Vec<u8>> {
-        self.session.next_negotiated_protocol()
+        self.channel.next_negotiated_protocol()
     }
 
     /// The key-exchange group of the session, e.g.
     /// [`KeyExchangeGroup::X25519`], once the handshake got that far (see
     /// [`SslConfiguration::set_key_exchange_groups`]).
     pub fn key_exchange_group(&self) -> Option<KeyExchangeGroup> {
-        self.session.key_exchange_group()
+        self.channel.key_exchange_group()
     }
 
     /// Whether the last handshake resumed an earlier session.
     pub fn is_session_resumed(&self) -> bool {
-        self.session.is_resumed()
+        self.channel.is_resumed()
     }
 
     // --- data without waiting -------------------------------------------------
 
     /// Decrypted bytes ready to read (`bytesAvailable`).
     pub fn bytes_available(&self) -> usize {
-        self.session.bytes_available()
+        self.channel.bytes_available()
     }
 
     /// Plaintext written but not yet encrypted or sent (`bytesToWrite`).
     pub fn bytes_to_write(&self) -> usize {
-        self.early_writes.len() + self.session.bytes_to_write()
+        self.early_writes.len() + self.channel.bytes_to_write()
     }
 
     /// Ciphertext received but not yet decrypted (`encryptedBytesAvailable`).
@@ -625,35 +637,35 @@ impl SocketCore {
 
     /// Ciphertext waiting to be written to the network (`encryptedBytesToWrite`).
     pub fn encrypted_bytes_to_write(&mut self) -> usize {
-        self.session.encrypted_bytes_to_write()
+        self.channel.encrypted_bytes_to_write()
     }
 
     /// Bounds the decrypted data held; reading from the network pauses while
     /// that much is waiting. 0 means no bound (`setReadBufferSize`).
     pub fn set_read_buffer_size(&mut self, size: usize) {
-        self.session.set_read_buffer_size(size);
+        self.channel.set_read_buffer_size(size);
     }
 
     /// Reads what is available now, without waiting (`read`); 0 when nothing is.
     pub fn read_available(&mut self, buf: &mut [u8]) -> usize {
-        self.session.read_plaintext(buf)
+        self.channel.read_plaintext(buf)
     }
 
     /// The read step of `Read` and `AsyncRead`: data if there is some, the
     /// end of the stream, or an `UnexpectedEof` error when the stream ended
     /// without close_notify after the handshake.
     pub(crate) fn read_now(&mut self, buf: &mut [u8]) -> std::io::Result<ReadNow> {
-        let n = self.session.read_plaintext(buf);
+        let n = self.channel.read_plaintext(buf);
         if n > 0 {
             return Ok(ReadNow::Data(n));
         }
-        if self.session.truncated() {
+        if self.channel.truncated() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::UnexpectedEof,
                 "the peer closed the connection without close_notify; the data may be truncated",
             ));
         }
-        if self.session.peer_closed() {
+        if self.channel.peer_closed() {
             return Ok(ReadNow::Ended);
         }
         Ok(ReadNow::Nothing)
@@ -661,18 +673,18 @@ impl SocketCore {
 
     /// Copies what is available into `buf` without consuming it (`peek`).
     pub fn peek(&mut self, buf: &mut [u8]) -> usize {
-        self.session.peek(buf)
+        self.channel.peek(buf)
     }
 
     /// Whether a whole line can be read now (`canReadLine`).
     pub fn can_read_line(&mut self) -> bool {
-        self.session.can_read_line()
+        self.channel.can_read_line()
     }
 
     /// Reads one byte, if one is available (`getChar`).
     pub fn get_char(&mut self) -> Option<u8> {
         let mut byte = [0];
-        (self.session.read_plaintext(&mut byte) == 1).then_some(byte[0])
+        (self.channel.read_plaintext(&mut byte) == 1).then_some(byte[0])
     }
 
     /// Queues one byte for writing (`putChar`).
@@ -690,7 +702,7 @@ impl SocketCore {
             self.early_writes.extend_from_slice(data);
             return Ok(data.len());
         }
-        let written = self.session.write_plaintext(data);
+        let written = self.channel.write_plaintext(data);
         written.map_err(|e| self.record(e))
     }
 
@@ -720,7 +732,7 @@ impl SocketCore {
     fn start_encryption(&mut self, operation: &'static str, side: SslMode) -> Result<()> {
         let refused = if self.state != SocketState::ConnectedState {
             Some("the socket is not connected")
-        } else if self.session.mode() != SslMode::UnencryptedMode {
+        } else if self.channel.mode() != SslMode::UnencryptedMode {
             Some("the socket is already in client or server mode")
         } else {
             None
@@ -735,7 +747,7 @@ impl SocketCore {
         begun.map_err(|e| self.record(e))
     }
 
-    /// Starts the session's handshake as `side` with this socket's
+    /// Starts the channel's handshake as `side` with this socket's
     /// configuration and verification settings.
     fn begin_handshake(&mut self, side: SslMode) -> Result<()> {
         let setup = HandshakeSetup {
@@ -748,7 +760,7 @@ impl SocketCore {
         } else {
             setup.client()?
         };
-        start.begin(&mut self.session)
+        start.begin(&mut self.channel)
     }
 
     /// Installs a server's verification settings on an accepted socket.

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::pki::AsSslCertificate;
 use std::collections::HashSet;
 use std::path::Path;
 use std::process::Command;

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::pki::AsSslCertificate;
 use std::path::Path;
 use std::time::Duration;
 

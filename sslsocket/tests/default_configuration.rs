@@ -3,6 +3,7 @@
 
 mod common;
 
+use common::pki::AsSslCertificate;
 use common::pki::Identity;
 use sslsocket::certificate::PatternSyntax;
 use sslsocket::cipher::{library_default_ciphers, parse_cipher_list};

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::pki::AsSslCertificate;
 use common::pki::{days_from_now, encode_name, resign, tlv, Ca, Identity, KeyKind, Leaf, LeafSpec};
 use rcgen::{CertificateParams, CustomExtension, DnType, ExtendedKeyUsagePurpose, IsCa};
 use sslsocket::{verify_chain, SslCertificate, SslError, SslErrorCode, VerifyOptions};

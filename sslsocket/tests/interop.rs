@@ -10,6 +10,7 @@
 
 mod common;
 
+use common::pki::AsSslCertificate;
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpListener};
 use std::thread::JoinHandle;

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::pki::AsSslCertificate;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::{Arc, Mutex};

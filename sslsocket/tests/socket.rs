@@ -8,6 +8,7 @@
 
 mod common;
 
+use common::pki::AsSslCertificate;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::pki::AsSslCertificate;
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 

@@ -2,6 +2,7 @@
 
 mod common;
 
+use common::pki::AsSslCertificate;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::time::Duration;

@@ -2,6 +2,7 @@
 
 mod common;
 
+use common::pki::AsSslCertificate;
 use std::collections::HashSet;
 
 use common::pki::Identity;

@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::pki::AsSslCertificate;
 use std::path::Path;
 use std::process::Command;
 

@@ -10,6 +10,7 @@ mod common;
 
 use common::interop::{openssl_name, s_client_session, InteropPki};
 use common::peers::{self, field, STEP};
+use common::pki::AsSslCertificate;
 use common::scenarios::runtime;
 use sslsocket::tokio::{SslServer, SslSocket};
 use sslsocket::{ServerMode, SslConfiguration, SslError, SslMode, SslProtocol};

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::pki::AsSslCertificate;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

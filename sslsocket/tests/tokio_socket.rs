@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::pki::AsSslCertificate;
 use std::time::Duration;
 
 use common::memory::{TestPki, WAIT};

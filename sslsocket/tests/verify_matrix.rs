@@ -7,6 +7,7 @@
 
 mod common;
 
+use common::pki::AsSslCertificate;
 use std::time::{Duration, SystemTime};
 
 use common::pki::{date, days_from_now, system_time, CaSpec, Identity, LeafSpec};

@@ -47,7 +47,6 @@ mod signature;
 mod text;
 
 use std::fmt;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use md5::Md5;
@@ -60,6 +59,7 @@ use x509_parser::time::ASN1Time;
 
 pub use extension::{CertificateExtension, ExtensionValue};
 
+pub use crate::certificate_value::SslCertificate;
 use crate::error::{Error, Result};
 use crate::key::SslKey;
 use crate::ssl::{AlternativeNameEntryType, EncodingFormat, KeyType};
@@ -175,15 +175,6 @@ qt_enum! {
     }
 }
 
-/// An X.509 certificate (`QSslCertificate`).
-///
-/// Cloning is cheap (the DER bytes are shared). Two certificates are equal,
-/// and hash alike, when their DER encodings are identical.
-#[derive(Clone, PartialEq, Eq, Hash)]
-pub struct SslCertificate {
-    der: Arc<[u8]>,
-}
-
 impl SslCertificate {
     /// Reads exactly one DER certificate. Trailing bytes after it are an
     /// error, since they usually mean the input is not what the caller
@@ -203,7 +194,7 @@ impl SslCertificate {
                 ),
             });
         }
-        Ok(SslCertificate { der: der.into() })
+        Ok(SslCertificate::from_checked_der(der))
     }
 
     /// Reads every `CERTIFICATE` block of PEM text, in order.
@@ -223,9 +214,8 @@ impl SslCertificate {
             .map(|block| {
                 let result = if block.trusted {
                     // OpenSSL appends trust settings after the certificate.
-                    parse_prefix(&block.der).map(|length| SslCertificate {
-                        der: block.der[..length].into(),
-                    })
+                    parse_prefix(&block.der)
+                        .map(|length| SslCertificate::from_checked_der(&block.der[..length]))
                 } else {
                     SslCertificate::from_der(&block.der)
                 };
@@ -260,9 +250,7 @@ impl SslCertificate {
                             reason(e)
                         ),
                     })?;
-                    certificates.push(SslCertificate {
-                        der: rest[..length].into(),
-                    });
+                    certificates.push(SslCertificate::from_checked_der(&rest[..length]));
                     rest = &rest[length..];
                 }
                 Ok(certificates)
@@ -297,12 +285,7 @@ impl SslCertificate {
 
     /// The certificate in PEM form, with a trailing newline.
     pub fn to_pem(&self) -> String {
-        crate::pem::encode("CERTIFICATE", &self.der)
-    }
-
-    /// The certificate's DER encoding.
-    pub fn to_der(&self) -> &[u8] {
-        &self.der
+        crate::pem::encode("CERTIFICATE", self.to_der())
     }
 
     /// The X.509 version: 1, 2 or 3. (Qt returns the same number as a byte
@@ -326,7 +309,7 @@ impl SslCertificate {
 
     /// The hash of the DER certificate: its fingerprint.
     pub fn digest(&self, algorithm: DigestAlgorithm) -> Vec<u8> {
-        algorithm.hash(&self.der)
+        algorithm.hash(self.to_der())
     }
 
     /// The values of one field of the subject name, in certificate order;
@@ -431,17 +414,17 @@ impl SslCertificate {
     /// The DER SubjectPublicKeyInfo: algorithm and public key, as used for
     /// key pinning (its SHA-256 is the HPKP/`pin-sha256` value).
     pub fn subject_public_key_info_der(&self) -> &[u8] {
-        parse(&self.der).tbs_certificate.subject_pki.raw
+        parse(self.to_der()).tbs_certificate.subject_pki.raw
     }
 
     /// The DER encoding of the subject name, for exact name comparisons.
     pub fn subject_name_der(&self) -> &[u8] {
-        parse(&self.der).tbs_certificate.subject.as_raw()
+        parse(self.to_der()).tbs_certificate.subject.as_raw()
     }
 
     /// The DER encoding of the issuer name, for exact name comparisons.
     pub fn issuer_name_der(&self) -> &[u8] {
-        parse(&self.der).tbs_certificate.issuer.as_raw()
+        parse(self.to_der()).tbs_certificate.issuer.as_raw()
     }
 
     /// OpenSSL's name for the signature algorithm, e.g.
@@ -517,7 +500,7 @@ impl SslCertificate {
     }
 
     fn parsed(&self) -> X509Certificate<'_> {
-        parse(&self.der)
+        parse(self.to_der())
     }
 }
 
@@ -542,13 +525,6 @@ impl TryFrom<&[u8]> for SslCertificate {
     /// Same as [`SslCertificate::from_der`].
     fn try_from(der: &[u8]) -> Result<SslCertificate> {
         SslCertificate::from_der(der)
-    }
-}
-
-impl AsRef<[u8]> for SslCertificate {
-    /// The DER encoding.
-    fn as_ref(&self) -> &[u8] {
-        &self.der
     }
 }
 

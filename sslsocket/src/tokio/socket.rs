@@ -26,7 +26,7 @@ type ConnectFuture<S> = Pin<Box<dyn Future<Output = Result<S>> + Send>>;
 /// none.
 type Connector<S> = fn(String, u16) -> ConnectFuture<S>;
 
-/// The transport as the synchronous `Read + Write` the session takes, for
+/// The transport as the synchronous `Read + Write` the channel takes, for
 /// one poll: `Poll::Pending` becomes `io::ErrorKind::WouldBlock` (with the
 /// waker registered, as for any pending poll).
 struct SyncIo<'a, 'b, S> {
@@ -109,12 +109,12 @@ impl SslSocket<TcpStream> {
 
     /// Always true: TLS is built in (`supportsSsl`).
     pub fn supports_ssl() -> bool {
-        crate::SslSocket::<std::net::TcpStream>::supports_ssl()
+        SocketCore::supports_ssl()
     }
 
     /// The TLS library's name and version (`sslLibraryVersionString`).
     pub fn ssl_library_version_string() -> &'static str {
-        crate::SslSocket::<std::net::TcpStream>::ssl_library_version_string()
+        SocketCore::ssl_library_version_string()
     }
 }
 
@@ -273,7 +273,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
             ready!(s.poll_establish(cx))?;
             s.core.check_handshake_started()?;
             s.poll_drive(cx, Direction::Both, "waiting for the handshake", |core| {
-                core.session.is_encrypted() && !core.session.wants_write()
+                core.channel.is_encrypted() && !core.channel.wants_write()
             })
         })
         .await
@@ -288,11 +288,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         self.run(timeout, "waiting for data", |s, cx| {
             ready!(s.poll_establish(cx))?;
             s.poll_drive(cx, Direction::Both, "waiting for data", |core| {
-                core.session.has_fresh_data()
+                core.channel.has_fresh_data()
             })
         })
         .await?;
-        self.core.session.take_fresh_data();
+        self.core.channel.take_fresh_data();
         Ok(())
     }
 
@@ -304,9 +304,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         self.run(timeout, "writing", |s, cx| {
             ready!(s.poll_establish(cx))?;
             s.poll_drive(cx, Direction::Both, "writing", |core| {
-                !core.session.is_handshaking()
-                    && core.session.bytes_to_write() == 0
-                    && !core.session.wants_write()
+                !core.channel.is_handshaking()
+                    && core.channel.bytes_to_write() == 0
+                    && !core.channel.wants_write()
             })
         })
         .await
@@ -323,7 +323,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         let closed = self
             .run(timeout, "waiting for the disconnect", |s, cx| {
                 s.poll_drive(cx, Direction::Both, "waiting for the disconnect", |core| {
-                    core.session.peer_closed()
+                    core.channel.peer_closed()
                 })
             })
             .await;
@@ -360,7 +360,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
                     })
                 )?;
             }
-            Poll::Ready(Ok(s.core.session.read_line(max)))
+            Poll::Ready(Ok(s.core.channel.read_line(max)))
         })
         .await
     }
@@ -456,7 +456,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
             let Some(stream) = self.stream.as_mut().filter(|_| !closed) else {
                 return Poll::Ready(Err(Error::InvalidState {
                     operation,
-                    reason: if self.core.session.has_failed() {
+                    reason: if self.core.channel.has_failed() {
                         format!(
                             "the connection failed earlier: {}",
                             self.core.error_string()
@@ -488,10 +488,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     /// socket's `std::io::Write` does before data can go out.
     fn poll_ready_for_data(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         ready!(self.poll_establish(cx))?;
-        if self.core.session.is_handshaking() {
+        if self.core.channel.is_handshaking() {
             ready!(
                 self.poll_drive(cx, Direction::Both, "waiting for the handshake", |core| {
-                    core.session.is_encrypted()
+                    core.channel.is_encrypted()
                 })
             )?;
         }
@@ -502,7 +502,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     fn poll_flush_all(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         ready!(self.poll_ready_for_data(cx))?;
         ready!(self.poll_drive(cx, Direction::Write, "writing", |core| {
-            !core.session.wants_write()
+            !core.channel.wants_write()
         }))?;
         match &mut self.stream {
             Some(stream) => Pin::new(stream).poll_flush(cx).map_err(Error::Io),
@@ -529,7 +529,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
                 cx,
                 Direction::Write,
                 "sending the last data",
-                |core| !core.session.wants_write()
+                |core| !core.channel.wants_write()
             ));
             // Failures are recorded; the transport is closed either way.
             let _ = sent;
@@ -537,7 +537,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         if let Some(stream) = &mut self.stream {
             let _ = ready!(Pin::new(stream).poll_shutdown(cx));
         }
-        if full || self.core.session.peer_closed() || self.stream.is_none() {
+        if full || self.core.channel.peer_closed() || self.stream.is_none() {
             self.close_transport();
         }
         Poll::Ready(())
@@ -549,7 +549,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
     /// connection (the socket becomes unconnected).
     fn poll_read_more(&mut self, cx: &mut Context<'_>) -> Poll<Result<()>> {
         self.poll_drive(cx, Direction::Read, "reading", |core| {
-            core.session.has_fresh_data()
+            core.channel.has_fresh_data()
         })
     }
 }
@@ -587,12 +587,12 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for SslSocket<S> {
             if this.core.state() == SocketState::UnconnectedState
                 && this.core.target().is_none()
                 && this.stream.is_some()
-                && !this.core.session.has_failed()
+                && !this.core.channel.has_failed()
             {
                 // Closed by this side (disconnect or abort): end of stream.
                 return Poll::Ready(Ok(()));
             }
-            let progress = if this.core.target().is_some() || this.core.session.is_handshaking() {
+            let progress = if this.core.target().is_some() || this.core.channel.is_handshaking() {
                 ready!(this.poll_ready_for_data(cx))
             } else {
                 ready!(this.poll_read_more(cx))
@@ -600,10 +600,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for SslSocket<S> {
             match progress {
                 // As the blocking socket's reads: the data is no longer new.
                 Ok(()) => {
-                    this.core.session.take_fresh_data();
+                    this.core.channel.take_fresh_data();
                 }
                 // The loop turns the end of the stream into Ok or the truncation error.
-                Err(Error::RemoteHostClosed) if this.core.session.peer_closed() => {}
+                Err(Error::RemoteHostClosed) if this.core.channel.peer_closed() => {}
                 Err(e) => return Poll::Ready(Err(e.into())),
             }
         }
@@ -634,13 +634,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for SslSocket<S> {
         if this.core.state() != SocketState::UnconnectedState || this.core.target().is_some() {
             ready!(this.poll_ready_for_data(cx))?;
             ready!(this.poll_drive(cx, Direction::Write, "writing", |core| {
-                !core.session.wants_write()
+                !core.channel.wants_write()
             }))?;
         }
         let n = this.write_data(&buf[..buf.len().min(WRITE_CHUNK)])?;
         // Start sending now; what does not fit stays queued for the next call.
         if let Poll::Ready(Err(e)) = this.poll_drive(cx, Direction::Write, "writing", |core| {
-            !core.session.wants_write()
+            !core.channel.wants_write()
         }) {
             return Poll::Ready(Err(e.into()));
         }
@@ -669,9 +669,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for SslSocket<S> {
 /// what is left is all there will be.
 fn line_ready(core: &mut SocketCore, max: usize) -> bool {
     (core.state() == SocketState::UnconnectedState && core.target().is_none())
-        || core.session.peer_closed()
-        || core.session.bytes_available() >= max
-        || core.session.can_read_line()
+        || core.channel.peer_closed()
+        || core.channel.bytes_available() >= max
+        || core.channel.can_read_line()
 }
 
 /// The stream of [`SslSocket::events`].
@@ -698,7 +698,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> futures_core::Stream for Events<'_, S> {
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Event>> {
         let socket = &mut *self.get_mut().socket;
         loop {
-            if let Some(event) = socket.core.session.next_event() {
+            if let Some(event) = socket.core.channel.next_event() {
                 return Poll::Ready(Some(event));
             }
             if socket.core.target().is_some() {
@@ -713,7 +713,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> futures_core::Stream for Events<'_, S> {
             let driven =
                 ready!(
                     socket.poll_drive(cx, Direction::Both, "waiting for events", |core| {
-                        found = core.session.next_event();
+                        found = core.channel.next_event();
                         found.is_some()
                     })
                 );
@@ -722,7 +722,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> futures_core::Stream for Events<'_, S> {
             }
             if driven.is_err() && socket.core.state() != SocketState::UnconnectedState {
                 // Stuck (e.g. a full read buffer): the error says why.
-                return Poll::Ready(socket.core.session.next_event());
+                return Poll::Ready(socket.core.channel.next_event());
             }
         }
     }

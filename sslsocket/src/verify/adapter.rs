@@ -392,7 +392,18 @@ mod tests {
     use rustls::{ClientConfig, ClientConnection, ServerConfig, ServerConnection};
     use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 
-    use crate::test_pki::{Identity, LeafSpec};
+    use sslsocket_test_pki::{Identity, LeafSpec};
+
+    /// A test identity's certificate as the crate reads it.
+    trait AsSslCertificate {
+        fn certificate(&self) -> SslCertificate;
+    }
+
+    impl AsSslCertificate for Identity {
+        fn certificate(&self) -> SslCertificate {
+            SslCertificate::from_der(&self.der()).expect("rcgen certificate parses")
+        }
+    }
 
     /// Which side a handshake failed on.
     #[derive(Debug, PartialEq)]

@@ -1,6 +1,7 @@
 //! Fixtures of the interop tests (blocking and tokio): the PKI in files the
 //! real peers read, and reading what `openssl` prints.
 
+use super::pki::AsSslCertificate;
 use std::path::Path;
 
 use sslsocket::{KeyType, SslCertificate, SslKey, SslProtocol};

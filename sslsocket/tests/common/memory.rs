@@ -28,6 +28,7 @@
 //! test can look at, steal or inject raw bytes while a socket owns the
 //! stream.
 
+use super::pki::AsSslCertificate;
 use std::collections::VecDeque;
 use std::io::{self, Read, Write};
 use std::sync::{mpsc, Arc, Condvar, Mutex, MutexGuard, PoisonError};

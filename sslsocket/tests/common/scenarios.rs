@@ -16,6 +16,7 @@
 //! fn starttls_tokio() { scenarios::starttls::<scenarios::Tokio>() }
 //! ```
 
+use super::pki::AsSslCertificate;
 use std::io::{self, Read, Write};
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};

@@ -2,6 +2,7 @@
 //! `tokio::io::duplex` pipe, or over 127.0.0.1.
 #![cfg(feature = "tokio")]
 
+use super::pki::AsSslCertificate;
 use sslsocket::tokio::SslSocket;
 use tokio::io::DuplexStream;
 use tokio::net::{TcpListener, TcpStream};

@@ -6,7 +6,7 @@
 //!
 //! Data path: received plaintext stays in rustls' buffer until the program
 //! reads it (no copy on the plain `read` path); it is moved into the
-//! session's own buffer only for `peek`, `read_line` and `can_read_line`.
+//! channel's own buffer only for `peek`, `read_line` and `can_read_line`.
 //! Outgoing ciphertext goes from rustls straight to the transport.
 
 use std::collections::VecDeque;
@@ -18,7 +18,7 @@ use rustls_pki_types::ServerName;
 
 use crate::certificate::SslCertificate;
 use crate::cipher::SslCipher;
-use crate::error::{Error, Result, SslError};
+use crate::error::{Error, Result, SslError, SslErrorCode};
 use crate::event::{Event, EventQueue};
 use crate::key_exchange::KeyExchangeGroup;
 use crate::ssl::{AlertLevel, AlertType, SslMode, SslProtocol};
@@ -64,8 +64,16 @@ struct Tls {
     tls_bytes_to_write: usize,
 }
 
+impl Tls {
+    /// Lets the verifier go: a shared one may then serve another handshake.
+    fn end_verification(&mut self) {
+        self.verifier = None;
+        self.lease = None;
+    }
+}
+
 /// See the module documentation.
-pub(crate) struct Session {
+pub(crate) struct Channel {
     mode: SslMode,
     tls: Option<Tls>,
     /// Plaintext for the program that is no longer in rustls' buffer (plain
@@ -87,9 +95,9 @@ pub(crate) struct Session {
     failed: bool,
 }
 
-impl Default for Session {
+impl Default for Channel {
     fn default() -> Self {
-        Session {
+        Channel {
             mode: SslMode::UnencryptedMode,
             tls: None,
             incoming: VecDeque::new(),
@@ -106,7 +114,7 @@ impl Default for Session {
     }
 }
 
-impl Session {
+impl Channel {
     pub(crate) fn mode(&self) -> SslMode {
         self.mode
     }
@@ -150,7 +158,7 @@ impl Session {
         self.events.pop()
     }
 
-    /// Whether the session ended with an error.
+    /// Whether the channel ended with an error.
     pub(crate) fn has_failed(&self) -> bool {
         self.failed
     }
@@ -246,9 +254,19 @@ impl Session {
     pub(crate) fn read_from(&mut self, transport: &mut dyn Read) -> Result<usize> {
         match &mut self.tls {
             Some(tls) => {
-                let n = tls.connection.read_tls(transport)?;
+                let n = match tls.connection.read_tls(transport) {
+                    Ok(n) => n,
+                    Err(e) => {
+                        if !transient(&e) {
+                            tls.end_verification();
+                        }
+                        return Err(e.into());
+                    }
+                };
                 self.counters.encrypted_bytes_read += n as u64;
                 if n == 0 {
+                    // A handshake cut short here cannot verify any more.
+                    tls.end_verification();
                     self.truncated = tls.encrypted && !self.peer_closed;
                     self.peer_closed = true;
                 } else {
@@ -279,8 +297,7 @@ impl Session {
         let result = self.process_records();
         if let Some(tls) = &mut self.tls {
             if result.is_err() || !tls.connection.is_handshaking() {
-                tls.verifier = None;
-                tls.lease = None;
+                tls.end_verification();
             }
         }
         result
@@ -372,7 +389,7 @@ impl Session {
         Ok(())
     }
 
-    /// Records that the session ended with `error`, and the alert rustls
+    /// Records that the channel ended with `error`, and the alert rustls
     /// sent for it (an alert the peer sent is reported as received instead).
     fn fail(&mut self, error: Error) -> Error {
         if let Some(kind) = sent_alert(&error) {
@@ -472,6 +489,14 @@ impl Session {
         }
     }
 
+    /// Ends verification for a connection that is over before its
+    /// handshake finished.
+    pub(crate) fn end_verification(&mut self) {
+        if let Some(tls) = &mut self.tls {
+            tls.end_verification();
+        }
+    }
+
     /// Drops everything not yet sent or read (`abort`).
     pub(crate) fn discard(&mut self) {
         self.outgoing_plain.clear();
@@ -534,7 +559,7 @@ impl Session {
         }
     }
 
-    /// Moves plaintext from rustls into the session's buffer, so that it can
+    /// Moves plaintext from rustls into the channel's buffer, so that it can
     /// be looked at without being consumed.
     fn pull_plaintext(&mut self) {
         let Some(tls) = &mut self.tls else { return };
@@ -651,6 +676,15 @@ impl Session {
     }
 }
 
+/// Whether a transport error only means "not now" (the transport would
+/// block, its timeout ran out, or a signal interrupted it).
+fn transient(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut | io::ErrorKind::Interrupted
+    )
+}
+
 /// Tells verification failures, handshake failures and later protocol
 /// errors apart.
 fn classify(error: &rustls::Error, tls: &mut Tls) -> Error {
@@ -676,11 +710,9 @@ fn sent_alert(error: &Error) -> Option<AlertType> {
     let rustls_error = match error {
         Error::VerificationFailed { errors } => {
             return Some(match errors.first().map(SslError::code) {
-                Some(crate::SslErrorCode::NoPeerCertificate) => AlertType::CertificateRequired,
-                Some(crate::SslErrorCode::CertificateExpired)
-                | Some(crate::SslErrorCode::CertificateNotYetValid) => {
-                    AlertType::CertificateExpired
-                }
+                Some(SslErrorCode::NoPeerCertificate) => AlertType::CertificateRequired,
+                Some(SslErrorCode::CertificateExpired)
+                | Some(SslErrorCode::CertificateNotYetValid) => AlertType::CertificateExpired,
                 _ => AlertType::BadCertificate,
             })
         }
