@@ -401,7 +401,7 @@ mod tests {
 
     impl AsSslCertificate for Identity {
         fn certificate(&self) -> SslCertificate {
-            SslCertificate::from_der(&self.der()).expect("rcgen certificate parses")
+            SslCertificate::from_der(self.der()).expect("rcgen certificate parses")
         }
     }
 

@@ -12,6 +12,6 @@ pub trait AsSslCertificate {
 
 impl AsSslCertificate for Identity {
     fn certificate(&self) -> SslCertificate {
-        SslCertificate::from_der(&self.der()).expect("rcgen certificate parses")
+        SslCertificate::from_der(self.der()).expect("rcgen certificate parses")
     }
 }
