@@ -497,6 +497,14 @@ impl Channel {
         }
     }
 
+    /// Whether a handshake still holds its verifier (and a shared one's lease).
+    #[cfg(test)]
+    pub(crate) fn holds_verifier(&self) -> bool {
+        self.tls
+            .as_ref()
+            .is_some_and(|tls| tls.verifier.is_some() || tls.lease.is_some())
+    }
+
     /// Drops everything not yet sent or read (`abort`).
     pub(crate) fn discard(&mut self) {
         self.outgoing_plain.clear();

@@ -87,7 +87,9 @@ impl<T: Read + Write> Driver<'_, T> {
             return Ok(Progress::Blocked);
         }
         if !self.core.channel.wants_read() {
-            if write_blocked {
+            if write_blocked || self.core.channel.wants_write() {
+                // During a handshake rustls reads again once its records
+                // are out: the write is what waits.
                 return Ok(Progress::Blocked);
             }
             return Err(if self.core.channel.peer_closed() {
@@ -259,3 +261,6 @@ fn ends_connection(error: &Error) -> bool {
             | Error::Tls(_)
     )
 }
+
+#[cfg(test)]
+mod tests;

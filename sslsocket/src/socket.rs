@@ -320,7 +320,7 @@ impl<S: Transport> SslSocket<S> {
         self.core.check_handshake_started()?;
         let deadline = self.core.handshake_deadline(deadline);
         self.drive(deadline, "waiting for the handshake", |core| {
-            core.channel.is_encrypted() && !core.channel.wants_write()
+            core.handshake_delivered()
         })
     }
 
@@ -574,7 +574,7 @@ impl<S: Transport> SslSocket<S> {
         if self.core.channel.is_handshaking() {
             let deadline = self.core.handshake_deadline(deadline);
             self.drive(deadline, "waiting for the handshake", |core| {
-                core.channel.is_encrypted()
+                core.handshake_delivered()
             })?;
         }
         self.drive(deadline, "writing", |core| !core.channel.wants_write())?;

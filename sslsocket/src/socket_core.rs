@@ -33,6 +33,7 @@ pub(crate) struct Target {
 }
 
 /// What a read finds without waiting.
+#[derive(Debug)]
 pub(crate) enum ReadNow {
     /// This many bytes were read.
     Data(usize),
@@ -761,6 +762,15 @@ impl SocketCore {
             setup.client()?
         };
         start.begin(&mut self.channel)
+    }
+
+    /// The end of a handshake wait: encrypted, and nothing is left for the
+    /// network. A TLS 1.2 server's and a TLS 1.3 client's last handshake
+    /// record is still queued when the handshake completes on their side;
+    /// until it is out the peer's handshake cannot complete, and a read
+    /// alone would wait for a peer that waits for it.
+    pub(crate) fn handshake_delivered(&self) -> bool {
+        self.channel.is_encrypted() && !self.channel.wants_write()
     }
 
     /// Installs a server's verification settings on an accepted socket.

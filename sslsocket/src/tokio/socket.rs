@@ -273,7 +273,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
             ready!(s.poll_establish(cx))?;
             s.core.check_handshake_started()?;
             s.poll_drive(cx, Direction::Both, "waiting for the handshake", |core| {
-                core.channel.is_encrypted() && !core.channel.wants_write()
+                core.handshake_delivered()
             })
         })
         .await
@@ -491,7 +491,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
         if self.core.channel.is_handshaking() {
             ready!(
                 self.poll_drive(cx, Direction::Both, "waiting for the handshake", |core| {
-                    core.channel.is_encrypted()
+                    core.handshake_delivered()
                 })
             )?;
         }
