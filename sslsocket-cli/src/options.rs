@@ -73,7 +73,7 @@ impl VerifyArg {
     }
 }
 
-/// Trust: `--ca`, `--system-ca`.
+/// Trust: `--ca`, `--system-ca`, `--dangerous-qt-host-names`.
 #[derive(Args, Debug)]
 pub struct TrustArgs {
     /// Trust the certificates in FILE (PEM with any number of certificates,
@@ -83,6 +83,32 @@ pub struct TrustArgs {
     /// Trust the system's roots too (the default when no --ca is given).
     #[arg(long)]
     pub system_ca: bool,
+    #[command(flatten)]
+    pub host_names: HostNameArgs,
+}
+
+/// `--dangerous-qt-host-names`.
+#[derive(Args, Debug)]
+pub struct HostNameArgs {
+    /// Dangerous: also accept the host names Qt accepts and webpki refuses
+    /// (the subject CN of a certificate without DNS names, partial-label
+    /// wildcards such as ba*.example.com, names with a trailing dot). For
+    /// old devices only; browsers refuse these certificates.
+    #[arg(long)]
+    pub dangerous_qt_host_names: bool,
+}
+
+impl HostNameArgs {
+    /// Whether the looser matching was asked for; says so on stderr.
+    pub fn enabled(&self) -> bool {
+        if self.dangerous_qt_host_names {
+            eprintln!(
+                "warning: --dangerous-qt-host-names: certificates are also accepted for their \
+                 CN and for partial-label wildcards, which webpki and browsers refuse"
+            );
+        }
+        self.dangerous_qt_host_names
+    }
 }
 
 /// The local identity: `--cert`, `--key`, `--passphrase(-file)`.
@@ -119,8 +145,8 @@ pub struct TlsArgs {
     pub ciphers: Option<String>,
     /// The key-exchange groups to allow, colon (or comma) separated, most preferred
     /// first, by OpenSSL name: X25519, P-256, P-384, X25519MLKEM768,
-    /// SecP256r1MLKEM768, MLKEM768, MLKEM1024 (default: X25519, P-256,
-    /// P-384, X25519MLKEM768).
+    /// SecP256r1MLKEM768, MLKEM768, MLKEM1024 (default: X25519MLKEM768,
+    /// X25519, P-256, P-384: post-quantum first).
     #[arg(long, value_name = "LIST")]
     pub groups: Option<String>,
     /// The ALPN protocols to offer (client) or accept (server), comma
@@ -178,6 +204,7 @@ impl TrustArgs {
     /// Sets the configuration's CA certificates: the --ca files, plus the
     /// system's roots with --system-ca; untouched (system roots) without --ca.
     pub fn apply(&self, configuration: &mut SslConfiguration, problems: &mut Problems) {
+        configuration.set_dangerous_qt_host_name_matching(self.host_names.enabled());
         if self.ca.is_empty() {
             return;
         }

@@ -10,6 +10,7 @@ use sslsocket::{verify_chain, Purpose, SslConfiguration, SslError, VerifyOptions
 
 use crate::cert::subject;
 use crate::input::read_certificates;
+use crate::options::HostNameArgs;
 use crate::report::{print_json, problem, Outcome};
 
 /// Verify a certificate chain offline and list Qt's errors.
@@ -53,6 +54,8 @@ pub struct VerifyArgs {
     /// an IPv4/IPv6 address.
     #[arg(long, value_name = "NAME")]
     host: Option<String>,
+    #[command(flatten)]
+    host_names: HostNameArgs,
     /// What the leaf is for: `server` (extended key usage serverAuth) or
     /// `client` (clientAuth).
     #[arg(long, value_name = "server|client", default_value = "server")]
@@ -155,7 +158,8 @@ pub fn run(args: VerifyArgs) -> Outcome {
     }
     let mut options = VerifyOptions::new(roots)
         .with_purpose(purpose)
-        .with_max_depth(depth);
+        .with_max_depth(depth)
+        .with_dangerous_qt_host_name_matching(args.host_names.enabled());
     if let Some(host) = &args.host {
         options = options.with_peer_name(host.as_str());
     }

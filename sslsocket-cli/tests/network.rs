@@ -993,6 +993,8 @@ fn serve_self_signed_and_connect_by_fingerprint() {
     let report = json(&out);
     assert_eq!(report["errors"][0]["error"], "SelfSignedCertificate");
     assert_eq!(report["alpn"], "http/1.1", "{report}");
+    // Both with the default groups: post-quantum.
+    assert_eq!(report["key_exchange_group"], "X25519MLKEM768", "{report}");
     assert!(err.contains("--keylog"), "{err}");
     let keys = std::fs::read_to_string(dir.path().join("keys.log")).unwrap();
     assert!(keys.contains("CLIENT_TRAFFIC_SECRET_0 "), "{keys}");
@@ -1159,4 +1161,51 @@ fn every_command_has_examples_in_its_help() {
         assert_eq!(code, Some(0), "{args:?}");
         assert!(out.contains("Examples:"), "{args:?}:\n{out}");
     }
+}
+
+#[test]
+fn connect_refuses_a_cn_only_certificate_unless_qt_host_names_are_asked_for() {
+    let pki = Pki::new();
+    openssl(
+        pki.dir(),
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-subj",
+            "/CN=cn-only.example",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+            "-days",
+            "2",
+            "-keyout",
+            "cn-only.key",
+            "-out",
+            "cn-only.pem",
+        ],
+    );
+    let (_server, port) = s_server(&pki, "cn-only.pem", "cn-only.key");
+    let target = format!("127.0.0.1:{port}");
+    let base = [
+        "connect",
+        target.as_str(),
+        "--ca",
+        "cn-only.pem",
+        "--peer-name",
+        "cn-only.example",
+        "--handshake-only",
+    ];
+    let (code, out, err) = run(pki.dir(), &base);
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(err.contains("HostNameMismatch (22)"), "{err}");
+
+    let mut opted_in = base.to_vec();
+    opted_in.push("--dangerous-qt-host-names");
+    let (code, out, err) = run(pki.dir(), &opted_in);
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    assert!(err.contains("warning: --dangerous-qt-host-names"), "{err}");
 }

@@ -68,11 +68,22 @@ impl Identity {
     /// first year of `validity` to January 1st of the second, or for rcgen's
     /// default (1975 to 4096).
     fn leaf(&self, names: &[&str], validity: Option<(i32, i32)>) -> Identity {
+        self.leaf_named(names[0], names, validity)
+    }
+
+    /// [`leaf`](Self::leaf) with the subject CN `common_name` and the DNS or
+    /// IP subjectAltNames `names` (none at all when empty).
+    fn leaf_named(
+        &self,
+        common_name: &str,
+        names: &[&str],
+        validity: Option<(i32, i32)>,
+    ) -> Identity {
         let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
-        let mut params = CertificateParams::new(names.clone()).unwrap();
+        let mut params = CertificateParams::new(names).unwrap();
         params
             .distinguished_name
-            .push(DnType::CommonName, &names[0]);
+            .push(DnType::CommonName, common_name);
         params
             .distinguished_name
             .push(DnType::OrganizationName, "Verify Org");
@@ -397,5 +408,41 @@ fn help_documents_the_json() {
         "lowercase hex",
     ] {
         assert!(help.contains(word), "{word} missing from:\n{help}");
+    }
+}
+
+#[test]
+fn qt_only_host_names_need_the_dangerous_flag() {
+    let dir = TempDir::new().unwrap();
+    let root = Identity::ca("Verify Qt Names Root");
+    let root_pem = write(dir.path(), "root.pem", &root.pem);
+    let partial = root.leaf(&["ba*.verify.test"], None);
+    let cn_only = root.leaf_named("baz.verify.test", &[], None);
+    for (what, leaf) in [("partial wildcard", &partial), ("CN only", &cn_only)] {
+        let chain = write(dir.path(), "leaf.pem", &leaf.pem);
+        let base = [
+            "verify",
+            &chain,
+            "--ca",
+            &root_pem,
+            "--host",
+            "baz.verify.test",
+        ];
+        let out = sslsocket(&base);
+        assert_exit(&out, 1);
+        assert!(
+            stdout(&out).starts_with("HostNameMismatch (22)"),
+            "{what}: {}",
+            stdout(&out)
+        );
+        let mut opted_in = base.to_vec();
+        opted_in.push("--dangerous-qt-host-names");
+        let out = sslsocket(&opted_in);
+        assert_exit(&out, 0);
+        assert!(
+            stderr(&out).contains("warning: --dangerous-qt-host-names"),
+            "{what}: {}",
+            stderr(&out)
+        );
     }
 }

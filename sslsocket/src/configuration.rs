@@ -70,6 +70,7 @@ struct Settings {
     allowed_next_protocols: Vec<Vec<u8>>,
     handshake_timeout: Option<Duration>,
     dangerous_key_log_file: Option<PathBuf>,
+    dangerous_qt_host_name_matching: bool,
 }
 
 impl PartialEq for SslConfiguration {
@@ -161,6 +162,7 @@ impl SslConfiguration {
             allowed_next_protocols: Vec::new(),
             handshake_timeout: Some(DEFAULT_HANDSHAKE_WAIT_LIMIT),
             dangerous_key_log_file: None,
+            dangerous_qt_host_name_matching: false,
         };
         SslConfiguration {
             settings: Arc::new(settings),
@@ -566,6 +568,23 @@ impl SslConfiguration {
     /// can read the file can read the connections. For debugging only.
     pub fn set_dangerous_key_log_file(&mut self, path: Option<PathBuf>) {
         self.settings_mut().dangerous_key_log_file = path;
+    }
+
+    /// Whether Qt's looser host-name matching is on (off by default).
+    pub fn dangerous_qt_host_name_matching(&self) -> bool {
+        self.settings.dangerous_qt_host_name_matching
+    }
+
+    /// Dangerous: also accepts the peer names Qt accepts and webpki
+    /// refuses, which is the subject CN of a leaf without DNS
+    /// subjectAltNames, partial-label wildcards such as `ba*.example.com`,
+    /// and subjectAltNames with a trailing dot. RFC 6125, the CA/Browser
+    /// Forum and every browser refuse these; by default a certificate is
+    /// valid for a name only when webpki says so. Switch this on only for
+    /// old devices whose certificates cannot be replaced; better still,
+    /// ignore the `HostNameMismatch` for that one certificate.
+    pub fn set_dangerous_qt_host_name_matching(&mut self, enabled: bool) {
+        self.settings_mut().dangerous_qt_host_name_matching = enabled;
     }
 }
 

@@ -49,8 +49,9 @@ impl KeyExchangeGroup {
     ];
 
     /// The groups a configuration offers unless told otherwise, most
-    /// preferred first: the crypto provider's defaults (X25519, P-256,
-    /// P-384, X25519MLKEM768).
+    /// preferred first: rustls's defaults with post-quantum preferred
+    /// (X25519MLKEM768, X25519, P-256, P-384). A peer without ML-KEM
+    /// (OpenSSL before 3.5, for one) agrees on X25519.
     pub fn defaults() -> Vec<KeyExchangeGroup> {
         rustls::crypto::aws_lc_rs::DEFAULT_KX_GROUPS
             .iter()
@@ -219,6 +220,11 @@ mod tests {
         assert_eq!(
             KeyExchangeGroup::defaults().len(),
             rustls::crypto::aws_lc_rs::DEFAULT_KX_GROUPS.len()
+        );
+        assert_eq!(
+            KeyExchangeGroup::defaults().first(),
+            Some(&KeyExchangeGroup::X25519MlKem768),
+            "post-quantum first"
         );
         assert!(KeyExchangeGroup::defaults().contains(&KeyExchangeGroup::X25519));
         assert!(!KeyExchangeGroup::X25519.is_post_quantum());

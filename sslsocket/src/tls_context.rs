@@ -319,7 +319,10 @@ impl TlsContext {
         peer_name: Option<String>,
     ) -> Arc<PeerVerifier> {
         let mut options = VerifyOptions::with_shared_roots(self.roots.clone())
-            .with_max_depth(self.configuration.peer_verify_depth());
+            .with_max_depth(self.configuration.peer_verify_depth())
+            .with_dangerous_qt_host_name_matching(
+                self.configuration.dangerous_qt_host_name_matching(),
+            );
         if let Some(name) = peer_name {
             options = options.with_peer_name(name);
         }

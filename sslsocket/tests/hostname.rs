@@ -1,14 +1,21 @@
 //! Host-name matching through `verify_chain`, on real chains: a trusted CA
 //! and leaves with DNS and IP subjectAltNames, CNs, wildcards of every kind,
 //! IDN names and trailing dots. A valid chain for the right name gives no
-//! error; for a wrong name, exactly `[HostNameMismatch]` on the leaf.
+//! error; for a wrong name, exactly `[HostNameMismatch]` on the leaf. By
+//! default webpki decides; what Qt's rules accept beyond it (the CN
+//! fallback, partial-label wildcards, entries with a trailing dot) is
+//! accepted only with the dangerous opt-in.
 
 mod common;
 
+use common::memory::{configuration_with_identity, handshake, pair};
 use common::pki::AsSslCertificate;
 use common::pki::{days_from_now, encode_name, resign, tlv, Ca, Identity, KeyKind, Leaf, LeafSpec};
 use rcgen::{CertificateParams, CustomExtension, DnType, ExtendedKeyUsagePurpose, IsCa};
-use sslsocket::{verify_chain, SslCertificate, SslError, SslErrorCode, VerifyOptions};
+use sslsocket::{
+    verify_chain, Error, SslCertificate, SslConfiguration, SslError, SslErrorCode, SslSocket,
+    VerifyOptions,
+};
 
 const CN: &str = "2.5.4.3";
 
@@ -34,27 +41,50 @@ impl Pki {
             .certificate()
     }
 
-    fn errors(&self, leaf: &SslCertificate, name: &str) -> Vec<SslError> {
-        let options = VerifyOptions::new(vec![self.ca.certificate()]).with_peer_name(name);
+    fn errors(&self, leaf: &SslCertificate, name: &str, rules: Rules) -> Vec<SslError> {
+        let options = VerifyOptions::new(vec![self.ca.certificate()])
+            .with_peer_name(name)
+            .with_dangerous_qt_host_name_matching(rules == Rules::Qt);
         verify_chain(std::slice::from_ref(leaf), &options)
     }
 
-    /// The chain is valid for `name`.
+    /// The chain is valid for `name` (by webpki, so with Qt's rules too).
     #[track_caller]
     fn accepts(&self, leaf: &SslCertificate, name: &str) {
-        let errors = self.errors(leaf, name);
+        self.accepts_by(leaf, name, Rules::Webpki);
+        self.accepts_by(leaf, name, Rules::Qt);
+    }
+
+    /// The chain is valid, but not for `name`, by either rules.
+    #[track_caller]
+    fn rejects(&self, leaf: &SslCertificate, name: &str) {
+        self.rejects_by(leaf, name, Rules::Webpki);
+        self.rejects_by(leaf, name, Rules::Qt);
+    }
+
+    /// webpki refuses `name`; only the dangerous opt-in for Qt's rules
+    /// accepts it.
+    #[track_caller]
+    fn only_qt_accepts(&self, leaf: &SslCertificate, name: &str) {
+        self.rejects_by(leaf, name, Rules::Webpki);
+        self.accepts_by(leaf, name, Rules::Qt);
+    }
+
+    #[track_caller]
+    fn accepts_by(&self, leaf: &SslCertificate, name: &str, rules: Rules) {
+        let errors = self.errors(leaf, name, rules);
         assert!(
             errors.is_empty(),
-            "{name:?} should match {:?}, got {}",
+            "{rules:?}: {name:?} should match {:?}, got {}",
             leaf.subject_alternative_names(),
             describe(&errors)
         );
     }
 
-    /// The chain is valid, but not for `name`: exactly `[HostNameMismatch]`.
+    /// Exactly `[HostNameMismatch]`.
     #[track_caller]
-    fn rejects(&self, leaf: &SslCertificate, name: &str) {
-        let errors = self.errors(leaf, name);
+    fn rejects_by(&self, leaf: &SslCertificate, name: &str, rules: Rules) {
+        let errors = self.errors(leaf, name, rules);
         let expected = vec![SslError::with_certificate(
             SslErrorCode::HostNameMismatch,
             leaf.clone(),
@@ -62,11 +92,20 @@ impl Pki {
         assert_eq!(
             errors,
             expected,
-            "{name:?} against {:?}: got {}",
+            "{rules:?}: {name:?} against {:?}: got {}",
             leaf.subject_alternative_names(),
             describe(&errors)
         );
     }
+}
+
+/// Which host-name rules `verify_chain` applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rules {
+    /// The default: webpki decides.
+    Webpki,
+    /// `with_dangerous_qt_host_name_matching(true)`.
+    Qt,
 }
 
 fn describe(errors: &[SslError]) -> String {
@@ -146,23 +185,23 @@ fn ipv6_loopback() {
 fn common_name_only_without_dns_entries() {
     let pki = Pki::new();
     let cn_only = pki.leaf("cn-only.example.test", &[], &[]);
-    pki.accepts(&cn_only, "cn-only.example.test");
-    pki.accepts(&cn_only, "CN-Only.Example.Test.");
+    pki.only_qt_accepts(&cn_only, "cn-only.example.test");
+    pki.only_qt_accepts(&cn_only, "CN-Only.Example.Test.");
     pki.rejects(&cn_only, "other.example.test");
 
-    // A DNS entry makes the CN irrelevant.
+    // A DNS entry makes the CN irrelevant, even with Qt's rules.
     let both = pki.leaf("cn.example.test", &["san.example.test"], &[]);
     pki.accepts(&both, "san.example.test");
     pki.rejects(&both, "cn.example.test");
 
     // An IP entry does not.
     let cn_and_ip = pki.leaf("cn-ip.example.test", &[], &["192.0.2.3"]);
-    pki.accepts(&cn_and_ip, "cn-ip.example.test");
+    pki.only_qt_accepts(&cn_and_ip, "cn-ip.example.test");
     pki.accepts(&cn_and_ip, "192.0.2.3");
 
     // A wildcard CN follows the wildcard rules.
     let wild = pki.leaf("*.cn-wild.example.test", &[], &[]);
-    pki.accepts(&wild, "www.cn-wild.example.test");
+    pki.only_qt_accepts(&wild, "www.cn-wild.example.test");
     pki.rejects(&wild, "cn-wild.example.test");
 
     // An address in the CN matches neither the address nor a DNS name.
@@ -171,7 +210,7 @@ fn common_name_only_without_dns_entries() {
 }
 
 #[test]
-fn every_common_name_counts() {
+fn every_common_name_counts_with_qt_rules() {
     let pki = Pki::new();
     let leaf = pki.ca.leaf(&LeafSpec {
         common_name: "one.multi.example.test",
@@ -184,8 +223,8 @@ fn every_common_name_counts() {
         ]))
     });
     let leaf = SslCertificate::from_der(der).unwrap();
-    pki.accepts(&leaf, "one.multi.example.test");
-    pki.accepts(&leaf, "two.multi.example.test");
+    pki.only_qt_accepts(&leaf, "one.multi.example.test");
+    pki.only_qt_accepts(&leaf, "two.multi.example.test");
     pki.rejects(&leaf, "three.multi.example.test");
 }
 
@@ -203,20 +242,24 @@ fn whole_label_wildcards() {
 }
 
 #[test]
-fn partial_label_wildcards() {
+fn partial_label_wildcards_only_with_qt_rules() {
     let pki = Pki::new();
     let leaf = pki.leaf("", &["www*.part.example.test"], &[]);
-    pki.accepts(&leaf, "www1.part.example.test");
-    pki.accepts(&leaf, "WWW-backup.part.example.test");
+    pki.only_qt_accepts(&leaf, "www1.part.example.test");
+    pki.only_qt_accepts(&leaf, "WWW-backup.part.example.test");
     // The `*` may match nothing, as in Qt.
-    pki.accepts(&leaf, "www.part.example.test");
+    pki.only_qt_accepts(&leaf, "www.part.example.test");
     pki.rejects(&leaf, "ww.part.example.test");
     pki.rejects(&leaf, "mail.part.example.test");
     pki.rejects(&leaf, "www1.a.part.example.test");
 
+    // The case of the issue: `ba*` for `baz`.
+    let ba = pki.leaf("", &["ba*.example.com"], &[]);
+    pki.only_qt_accepts(&ba, "baz.example.com");
+
     // A partial wildcard never matches a punycode label.
     let x = pki.leaf("", &["x*.part.example.test"], &[]);
-    pki.accepts(&x, "xyz.part.example.test");
+    pki.only_qt_accepts(&x, "xyz.part.example.test");
     pki.rejects(&x, "xn--bcher-kva.part.example.test");
     pki.rejects(&x, "bücher.part.example.test");
 }
@@ -313,8 +356,8 @@ fn raw_unicode_dns_entries_match_nothing() {
 
     // A CN in Unicode, without DNS entries.
     let cn = pki.leaf("straße.idn.example.test", &[], &[]);
-    pki.accepts(&cn, "xn--strae-oqa.idn.example.test");
-    pki.accepts(&cn, "Straße.IDN.example.test");
+    pki.only_qt_accepts(&cn, "xn--strae-oqa.idn.example.test");
+    pki.only_qt_accepts(&cn, "Straße.IDN.example.test");
     // UTS #46 (nontransitional) keeps ß distinct from ss.
     pki.rejects(&cn, "strasse.idn.example.test");
 }
@@ -322,24 +365,26 @@ fn raw_unicode_dns_entries_match_nothing() {
 #[test]
 fn trailing_dots() {
     let pki = Pki::new();
+    // webpki refuses subjectAltNames with a trailing dot; Qt accepts them.
     let dotted = pki.leaf(
         "",
         &["dotted.example.test.", "*.wild-dotted.example.test."],
         &[],
     );
-    pki.accepts(&dotted, "dotted.example.test");
-    pki.accepts(&dotted, "dotted.example.test.");
-    pki.accepts(&dotted, "a.wild-dotted.example.test");
-    pki.accepts(&dotted, "a.wild-dotted.example.test.");
+    pki.only_qt_accepts(&dotted, "dotted.example.test");
+    pki.only_qt_accepts(&dotted, "dotted.example.test.");
+    pki.only_qt_accepts(&dotted, "a.wild-dotted.example.test");
+    pki.only_qt_accepts(&dotted, "a.wild-dotted.example.test.");
     pki.rejects(&dotted, "dotted.example.test..");
 
+    // A trailing dot on the name looked for is dropped.
     let plain = pki.leaf("", &["plain.example.test"], &[]);
     pki.accepts(&plain, "plain.example.test.");
     pki.rejects(&plain, ".plain.example.test");
 
     let cn = pki.leaf("cn-dotted.example.test.", &[], &[]);
-    pki.accepts(&cn, "cn-dotted.example.test");
-    pki.accepts(&cn, "cn-dotted.example.test.");
+    pki.only_qt_accepts(&cn, "cn-dotted.example.test");
+    pki.only_qt_accepts(&cn, "cn-dotted.example.test.");
 }
 
 #[test]
@@ -364,4 +409,129 @@ fn verify_offline_with_host_name() {
         "got {}",
         describe(&errors)
     );
+}
+
+/// The two certificates Qt accepts and webpki refuses for `baz.example.com`:
+/// a partial-label wildcard, and a CN without any subjectAltName.
+fn qt_only_leaves(ca: &Ca) -> [(&'static str, Leaf); 2] {
+    [
+        (
+            "partial wildcard",
+            ca.leaf(&LeafSpec {
+                common_name: "",
+                dns: &["ba*.example.com"],
+                ..LeafSpec::default()
+            }),
+        ),
+        (
+            "CN only",
+            ca.leaf(&LeafSpec {
+                common_name: "baz.example.com",
+                dns: &[],
+                ..LeafSpec::default()
+            }),
+        ),
+    ]
+}
+
+/// A client handshake with a server presenting `leaf`, as `baz.example.com`.
+fn client_handshake(ca: &Ca, leaf: &Leaf, qt_rules: bool) -> sslsocket::Result<()> {
+    let (client_end, server_end) = pair();
+    let mut server = SslSocket::from_stream(server_end);
+    server.set_ssl_configuration(configuration_with_identity(vec![leaf.certificate()], leaf));
+    server.start_server_encryption().expect("server starts");
+    let mut client = SslSocket::from_stream(client_end);
+    let mut configuration = SslConfiguration::new();
+    configuration.set_ca_certificates(vec![ca.certificate()]);
+    configuration.set_peer_verify_name(Some("baz.example.com".to_owned()));
+    configuration.set_dangerous_qt_host_name_matching(qt_rules);
+    client.set_ssl_configuration(configuration);
+    client.start_client_encryption().expect("client starts");
+    let (client_result, _) = handshake(&mut client, &mut server);
+    if client_result.is_ok() {
+        assert_eq!(client.ssl_handshake_errors(), vec![]);
+    }
+    client_result
+}
+
+#[test]
+fn handshakes_refuse_qt_only_names_unless_opted_in() {
+    let ca = Identity::new("Handshake Host-name CA");
+    for (what, leaf) in qt_only_leaves(&ca) {
+        let refused = client_handshake(&ca, &leaf, false).expect_err(what);
+        let Error::VerificationFailed { errors } = &refused else {
+            panic!("{what}: {refused:?}");
+        };
+        assert_eq!(
+            errors,
+            &vec![SslError::with_certificate(
+                SslErrorCode::HostNameMismatch,
+                leaf.certificate()
+            )],
+            "{what}"
+        );
+        client_handshake(&ca, &leaf, true).unwrap_or_else(|e| panic!("{what} opted in: {e}"));
+    }
+}
+
+/// The same handshake on the tokio socket, over a duplex pipe.
+#[cfg(feature = "tokio")]
+fn tokio_client_handshake(ca: &Ca, leaf: &Leaf, qt_rules: bool) -> sslsocket::Result<()> {
+    use sslsocket::tokio::SslSocket as AsyncSslSocket;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let (client_end, server_end) = tokio::io::duplex(64 * 1024);
+        let mut server = AsyncSslSocket::from_stream_with_configuration(
+            server_end,
+            configuration_with_identity(vec![leaf.certificate()], leaf),
+        );
+        server.start_server_encryption().expect("server starts");
+        let mut configuration = SslConfiguration::new();
+        configuration.set_ca_certificates(vec![ca.certificate()]);
+        configuration.set_peer_verify_name(Some("baz.example.com".to_owned()));
+        configuration.set_dangerous_qt_host_name_matching(qt_rules);
+        let mut client = AsyncSslSocket::from_stream_with_configuration(client_end, configuration);
+        client.start_client_encryption().expect("client starts");
+        let wait = Some(std::time::Duration::from_secs(10));
+        let (client_result, _) = tokio::join!(
+            client.wait_for_encrypted(wait),
+            server.wait_for_encrypted(wait)
+        );
+        client_result
+    })
+}
+
+#[cfg(feature = "tokio")]
+#[test]
+fn tokio_handshakes_refuse_qt_only_names_unless_opted_in() {
+    let ca = Identity::new("Tokio Host-name CA");
+    for (what, leaf) in qt_only_leaves(&ca) {
+        let refused = tokio_client_handshake(&ca, &leaf, false).expect_err(what);
+        assert!(
+            matches!(&refused, Error::VerificationFailed { errors }
+                if errors.iter().map(SslError::code).collect::<Vec<_>>()
+                    == [SslErrorCode::HostNameMismatch]),
+            "{what}: {refused:?}"
+        );
+        tokio_client_handshake(&ca, &leaf, true).unwrap_or_else(|e| panic!("{what} opted in: {e}"));
+    }
+}
+
+#[test]
+fn certificate_verify_uses_webpki_names() {
+    // `SslCertificate::verify` (Qt's static verify) has no opt-in: the
+    // name check comes first in its list, and only webpki's names pass.
+    let ca = Identity::new("Static Verify CA");
+    for (what, leaf) in qt_only_leaves(&ca) {
+        let chain = [leaf.certificate()];
+        let errors = SslCertificate::verify(&chain, Some("baz.example.com"));
+        assert_eq!(
+            errors.first().map(SslError::code),
+            Some(SslErrorCode::HostNameMismatch),
+            "{what}"
+        );
+    }
 }

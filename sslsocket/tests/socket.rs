@@ -1240,6 +1240,40 @@ fn disjoint_groups_fail_the_handshake() {
 }
 
 #[test]
+fn default_peers_agree_on_post_quantum_x25519mlkem768() {
+    within(GUARD, || {
+        let pki = TestPki::new();
+        let (mut client, server) = encrypted_pair(&pki);
+        assert_eq!(
+            client.key_exchange_group(),
+            Some(KeyExchangeGroup::X25519MlKem768)
+        );
+        assert_eq!(
+            server.key_exchange_group(),
+            Some(KeyExchangeGroup::X25519MlKem768)
+        );
+        assert_eq!(client.session_protocol(), SslProtocol::TlsV1_3);
+        client.disconnect_from_host();
+
+        // The default ClientHello offers the hybrid first, X25519 next.
+        let (client_end, mut server_end) = pair();
+        let mut probe = pki.client_socket(client_end);
+        probe
+            .start_client_encryption()
+            .expect("the handshake starts");
+        let hello = client_hello_of(&mut probe, &mut server_end);
+        assert_eq!(
+            hello.groups[..2],
+            [
+                KeyExchangeGroup::X25519MlKem768.code(),
+                KeyExchangeGroup::X25519.code()
+            ]
+        );
+        assert_eq!(hello.key_shares[0], KeyExchangeGroup::X25519MlKem768.code());
+    });
+}
+
+#[test]
 fn post_quantum_groups_alone_cannot_serve_tls12() {
     within(GUARD, || {
         let pki = TestPki::new();

@@ -584,7 +584,8 @@ fn names() {
     ]);
 }
 
-/// Depth limits: the path counts leaf, intermediates and root.
+/// Depth limits: the path counts leaf, intermediates and root; a
+/// self-issued intermediate (key rollover) is not counted again.
 #[test]
 fn depth_limits() {
     let pki = Pki::new();
@@ -596,6 +597,15 @@ fn depth_limits() {
     let second = pki.intermediate.intermediate("Second Intermediate");
     let deep_leaf = second.leaf(&LEAF_NAMES).certificate();
     let second = second.certificate();
+    // Key rollover: the root's new key, certified by the old one under the
+    // same name (a self-issued intermediate), issues the intermediate.
+    let new_root_key = pki.root.intermediate("Matrix Root");
+    let rolled_intermediate = new_root_key.intermediate("Rolled Intermediate");
+    let rolled_leaf = rolled_intermediate.leaf(&LEAF_NAMES).certificate();
+    let (new_root_key, rolled_intermediate) = (
+        new_root_key.certificate(),
+        rolled_intermediate.certificate(),
+    );
     let host = "www.example.com";
 
     check(vec![
@@ -639,6 +649,18 @@ fn depth_limits() {
             "four certificates, limit three",
             &[&deep_leaf, &second, &inter],
             pki.for_host(host).with_max_depth(3),
+            &[(UnspecifiedError, &root)],
+        ),
+        scenario(
+            "a self-issued intermediate counts once",
+            &[&rolled_leaf, &rolled_intermediate, &new_root_key],
+            pki.for_host(host).with_max_depth(3),
+            &[],
+        ),
+        scenario(
+            "a self-issued intermediate, limit two",
+            &[&rolled_leaf, &rolled_intermediate, &new_root_key],
+            pki.for_host(host).with_max_depth(2),
             &[(UnspecifiedError, &root)],
         ),
         scenario(

@@ -219,7 +219,7 @@ impl PeerVerifier {
             ],
             Ok(chain) if check_path => chain_errors(&chain, &self.anchors, options),
             // Qt collects no chain errors here, but still reports a wrong name.
-            Ok(chain) => host_name_error(&chain, options.peer_name(), false)
+            Ok(chain) => host_name_error(&chain, options, false)
                 .into_iter()
                 .collect(),
         }

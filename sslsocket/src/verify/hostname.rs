@@ -1,5 +1,11 @@
-//! Host-name matching with Qt's rules (`QSslSocketPrivate::isMatchingHostname`),
-//! made a little stricter where Qt is lax.
+//! Peer names, and host-name matching with Qt's rules
+//! (`QSslSocketPrivate::isMatchingHostname`), made a little stricter where
+//! Qt is lax.
+//!
+//! webpki decides whether a leaf is valid for a name (see
+//! `webpki_check::valid_for_name`). Qt's rules below accept more, and are
+//! used only when the user switches on the dangerous opt-in
+//! (`set_dangerous_qt_host_name_matching`), on top of webpki's answer.
 //!
 //! # The rules
 //!
@@ -10,7 +16,7 @@
 //!   label, contains characters other than letters, digits, `-` and `_` after
 //!   that conversion (spaces, `*`, `%`...), or whose last label is all digits
 //!   (it would look like an IPv4 address) is not a valid peer name and matches
-//!   nothing.
+//!   nothing. This applies with and without the opt-in.
 //! - **Addresses** match only IP address subjectAltName entries, by address
 //!   value (`::1` equals `0:0:0:0:0:0:0:1`; the IPv4-mapped `::ffff:1.2.3.4`
 //!   does not equal `1.2.3.4`). Never a DNS entry, the CN, or a wildcard.
@@ -18,7 +24,7 @@
 //! - **DNS names** are compared with every DNS subjectAltName entry, each
 //!   normalised like a peer name (trailing dot, IDN, case). The subject CNs
 //!   are used *only when the certificate has no DNS entry at all*; Qt always
-//!   tries them, which RFC 6125 and every browser forbid.
+//!   tries them.
 //!   An entry that looks like an IP address never matches a DNS name.
 //! - **Wildcards**: one `*`, as the whole first label (`*.example.com`) or at
 //!   the end of it (`www*.example.com`); the text before it must be a prefix
@@ -32,9 +38,9 @@
 //!   that would match part of an encoded name. A whole-label `*` does match
 //!   a punycode label, as in Qt, webpki and browsers.
 //!
-//! webpki (which rustls uses) agrees on everything but two things it does
-//! not accept: the CN fallback and partial-label wildcards. It also rejects
-//! entries with a trailing dot, which Qt (and this module) accept.
+//! webpki agrees on everything but three things it does not accept: the CN
+//! fallback, partial-label wildcards, and entries with a trailing dot. Those
+//! are exactly what the opt-in adds.
 
 use std::net::{IpAddr, Ipv6Addr};
 
@@ -94,10 +100,11 @@ impl std::fmt::Display for PeerName {
     }
 }
 
-/// Whether `certificate` is valid for `name`. The subject CN is looked at
-/// only when the certificate has no DNS subjectAltName (and no
-/// subjectAltName extension we cannot decode) and `allow_common_name` says so.
-pub(crate) fn matches(
+/// Whether `certificate` is valid for `name` by Qt's rules (only used when
+/// the dangerous opt-in asks for them). The subject CN is looked at only
+/// when the certificate has no DNS subjectAltName (and no subjectAltName
+/// extension we cannot decode) and `allow_common_name` says so.
+pub(crate) fn qt_rules_match(
     certificate: &SslCertificate,
     name: &PeerName,
     allow_common_name: impl FnOnce() -> bool,
@@ -502,7 +509,7 @@ mod tests {
     use certs::{make, Spec};
 
     fn check(cert: &SslCertificate, name: &str) -> bool {
-        PeerName::parse(name).is_some_and(|name| matches(cert, &name, || true))
+        PeerName::parse(name).is_some_and(|name| qt_rules_match(cert, &name, || true))
     }
 
     #[test]
@@ -688,7 +695,7 @@ mod tests {
         for (cn, dns, ips, name, expect) in cases.iter().copied() {
             let cert = make(&Spec { cn, dns, ips });
             let peer = PeerName::parse(name).unwrap_or_else(|| panic!("{name:?} parses"));
-            let ours = matches(&cert, &peer, || true);
+            let ours = qt_rules_match(&cert, &peer, || true);
 
             let reference = match &peer {
                 PeerName::Dns(_) => peer.sni_name().unwrap(),

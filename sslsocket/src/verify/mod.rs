@@ -57,6 +57,7 @@ pub struct VerifyOptions {
     purpose: Purpose,
     max_depth: u32,
     time: Option<SystemTime>,
+    qt_host_name_matching: bool,
 }
 
 impl VerifyOptions {
@@ -74,6 +75,7 @@ impl VerifyOptions {
             purpose: Purpose::ServerAuth,
             max_depth: 0,
             time: None,
+            qt_host_name_matching: false,
         }
     }
 
@@ -103,6 +105,19 @@ impl VerifyOptions {
         self
     }
 
+    /// Dangerous: also accepts the host names Qt's own matching accepts and
+    /// webpki refuses, which is the subject CN of a leaf without DNS
+    /// subjectAltNames, and partial-label wildcards such as
+    /// `ba*.example.com`. RFC 6125, the CA/Browser Forum and every browser
+    /// refuse both; use this only to talk to old devices whose certificates
+    /// cannot be replaced.
+    /// [`SslConfiguration::set_dangerous_qt_host_name_matching`](crate::SslConfiguration::set_dangerous_qt_host_name_matching)
+    /// is the same for handshakes.
+    pub fn with_dangerous_qt_host_name_matching(mut self, enabled: bool) -> VerifyOptions {
+        self.qt_host_name_matching = enabled;
+        self
+    }
+
     /// The trusted roots.
     pub fn roots(&self) -> &[SslCertificate] {
         &self.roots
@@ -121,6 +136,12 @@ impl VerifyOptions {
     /// The depth limit; 0 means none.
     pub fn max_depth(&self) -> u32 {
         self.max_depth
+    }
+
+    /// Whether Qt's looser host-name matching is on; see
+    /// [`with_dangerous_qt_host_name_matching`](Self::with_dangerous_qt_host_name_matching).
+    pub fn dangerous_qt_host_name_matching(&self) -> bool {
+        self.qt_host_name_matching
     }
 
     /// The verification time: the one set, or now.
@@ -177,7 +198,7 @@ pub(crate) fn chain_errors(
     let anchor_constrained = verdict
         .as_ref()
         .is_ok_and(|path| path.anchor_name_constrained);
-    let host_error = host_name_error(chain, options.peer_name(), anchor_constrained);
+    let host_error = host_name_error(chain, options, anchor_constrained);
     let depth_ok = match &verdict {
         Ok(path) => options.allows_depth(path.length),
         Err(_) => true,
@@ -207,27 +228,32 @@ pub(crate) fn chain_errors(
     errors
 }
 
-/// `HostNameMismatch` on the leaf of `chain` if it is not valid for `name`
-/// (nothing without a name); a name that is neither a host name nor an
-/// address matches nothing.
+/// `HostNameMismatch` on the leaf of `chain` if it is not valid for the
+/// options' peer name (nothing without a name). webpki decides; a name that
+/// is neither a host name nor an address matches nothing.
 ///
-/// The subject CN stands in for DNS names only when no certificate that
-/// could be on the path restricts names: webpki applies name constraints to
-/// subjectAltNames only, so a CN must not slip past a constrained CA.
+/// With Qt's matching switched on, a name Qt's rules accept is valid too,
+/// except that the subject CN stands in for DNS names only when no
+/// certificate that could be on the path restricts names: webpki applies
+/// name constraints to subjectAltNames only, so a CN must not slip past a
+/// constrained CA.
 pub(crate) fn host_name_error(
     chain: &[SslCertificate],
-    name: Option<&str>,
+    options: &VerifyOptions,
     anchor_name_constrained: bool,
 ) -> Option<SslError> {
-    let (name, leaf) = (name?, chain.first()?);
+    let (name, leaf) = (options.peer_name()?, chain.first()?);
     let allow_common_name = || {
         !anchor_name_constrained
             && !chain[1..]
                 .iter()
                 .any(|c| c.extensions().iter().any(|e| e.oid() == NAME_CONSTRAINTS))
     };
-    let valid =
-        PeerName::parse(name).is_some_and(|name| hostname::matches(leaf, &name, allow_common_name));
+    let valid = PeerName::parse(name).is_some_and(|name| {
+        webpki_check::valid_for_name(leaf, &name)
+            || (options.dangerous_qt_host_name_matching()
+                && hostname::qt_rules_match(leaf, &name, allow_common_name))
+    });
     (!valid).then(|| SslError::with_certificate(SslErrorCode::HostNameMismatch, leaf.clone()))
 }
 

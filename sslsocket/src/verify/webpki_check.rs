@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
 use webpki::{EndEntityCert, KeyUsage};
 
-use super::{extended_key_usage_allows, Purpose};
+use super::{extended_key_usage_allows, PeerName, Purpose};
 use crate::certificate::SslCertificate;
 use crate::error::SslErrorCode;
 
@@ -118,7 +118,8 @@ impl Rejection {
 /// What webpki's accepted path tells the rest of verification.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct AcceptedPath {
-    /// Certificates on the path: leaf, intermediates and the root.
+    /// Certificates on the path as the depth limit counts them: leaf,
+    /// intermediates and the root, a self-issued intermediate not counted.
     pub(crate) length: usize,
     /// Whether the root restricts the names it may vouch for.
     pub(crate) anchor_name_constrained: bool,
@@ -132,6 +133,17 @@ pub(crate) fn unix_time(time: SystemTime) -> UnixTime {
 /// Reads the leaf the way webpki does.
 pub(crate) fn end_entity<'a>(leaf: &'a CertificateDer<'a>) -> Result<EndEntityCert<'a>, Rejection> {
     EndEntityCert::try_from(leaf).map_err(Rejection::Unreadable)
+}
+
+/// Whether webpki finds `leaf` valid for `name`: DNS subjectAltNames only,
+/// a `*` only as a whole leftmost label, addresses only as IP
+/// subjectAltNames. A leaf webpki cannot read is valid for nothing.
+pub(crate) fn valid_for_name(leaf: &SslCertificate, name: &PeerName) -> bool {
+    let der = CertificateDer::from(leaf.to_der());
+    match (end_entity(&der), name.server_name()) {
+        (Ok(end_entity), Some(name)) => end_entity.verify_is_valid_for_subject_name(&name).is_ok(),
+        _ => false,
+    }
 }
 
 /// Whether `certificate` can be read as an X.509 certificate at all.
@@ -183,8 +195,15 @@ pub(crate) fn check_chain(
     if anchor.is_some_and(|i| !allows(i)) {
         return Err(Rejection::RootPurpose);
     }
+    // A self-issued intermediate (a CA's new key certified by its old one)
+    // repeats the name of the certificate above it, which is counted; as in
+    // OpenSSL, it does not count toward the depth again.
+    let counted_intermediates = path
+        .intermediate_certificates()
+        .filter(|cert| cert.subject() != cert.issuer())
+        .count();
     Ok(AcceptedPath {
-        length: 2 + path.intermediate_certificates().count(),
+        length: 2 + counted_intermediates,
         anchor_name_constrained: path.anchor().name_constraints.is_some(),
     })
 }

@@ -18,6 +18,28 @@ pub(super) struct Limits {
     pub(super) time: i128,
 }
 
+/// Where `certs` (leaf first) goes beyond `max_depth` (0: no limit), if it
+/// does. As in the handshake's check, a self-issued intermediate (a CA's
+/// new key certified by its old one) repeats the name above it and is not
+/// counted again.
+fn first_beyond_depth(certs: &[&SslCertificate], max_depth: usize) -> Option<usize> {
+    if max_depth == 0 {
+        return None;
+    }
+    let mut counted = 0;
+    for (i, cert) in certs.iter().enumerate() {
+        let self_issued_intermediate =
+            i > 0 && i + 1 < certs.len() && cert.subject_name_der() == cert.issuer_name_der();
+        if !self_issued_intermediate {
+            counted += 1;
+        }
+        if counted > max_depth {
+            return Some(i);
+        }
+    }
+    None
+}
+
 /// Every problem with `path` (host name aside), in Qt's order.
 pub(super) fn path_errors(path: &Path<'_>, limits: &Limits) -> Vec<SslError> {
     let mut errors = Vec::new();
@@ -28,16 +50,15 @@ pub(super) fn path_errors(path: &Path<'_>, limits: &Limits) -> Vec<SslError> {
     //    the chain at the limit, so there is no end to speak of).
     let mut certs = &path.certs[..];
     let mut end = Some(path.end);
-    if limits.max_depth > 0 && certs.len() > limits.max_depth {
-        let over = certs[limits.max_depth];
+    if let Some(over) = first_beyond_depth(certs, limits.max_depth) {
         errors.push(
-            error(SslErrorCode::UnspecifiedError, over).with_detail(format!(
+            error(SslErrorCode::UnspecifiedError, certs[over]).with_detail(format!(
                 "the chain is longer than the peer verify depth ({} certificates at most)",
                 limits.max_depth
             )),
         );
-        if certs.len() > limits.max_depth + 1 {
-            certs = &certs[..=limits.max_depth];
+        if certs.len() > over + 1 {
+            certs = &certs[..=over];
             end = None;
         }
     } else {

@@ -226,7 +226,7 @@ mod tests {
             &chain,
             &options,
             options.time(),
-            host_name_error(&chain, options.peer_name(), false),
+            host_name_error(&chain, &options, false),
         ))
     }
 
@@ -452,7 +452,7 @@ mod tests {
                 &chain,
                 &options,
                 options.time(),
-                host_name_error(&chain, options.peer_name(), false)
+                host_name_error(&chain, &options, false)
             )),
             vec![on(UnableToGetLocalIssuerCertificate, "B")]
         );
