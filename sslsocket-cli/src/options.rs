@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use sslsocket::{
-    Error, KeyType, PeerVerifyMode, SslCertificate, SslConfiguration, SslErrorCode, SslKey,
-    SslProtocol,
+    CertificateRevocationList, Error, KeyType, PeerVerifyMode, SslCertificate, SslConfiguration,
+    SslErrorCode, SslKey, SslProtocol,
 };
 
 use crate::input::{read_certificates, read_encoded};
@@ -73,7 +73,7 @@ impl VerifyArg {
     }
 }
 
-/// Trust: `--ca`, `--system-ca`, `--dangerous-qt-host-names`.
+/// Trust: `--ca`, `--system-ca`, `--dangerous-qt-host-names`, `--crl`.
 #[derive(Args, Debug)]
 pub struct TrustArgs {
     /// Trust the certificates in FILE (PEM with any number of certificates,
@@ -85,6 +85,32 @@ pub struct TrustArgs {
     pub system_ca: bool,
     #[command(flatten)]
     pub host_names: HostNameArgs,
+    #[command(flatten)]
+    pub revocation: RevocationArgs,
+}
+
+/// `--crl`.
+#[derive(Args, Debug)]
+pub struct RevocationArgs {
+    /// Check the peer's chain against the certificate revocation lists in
+    /// FILE (PEM with any number of lists, or one DER list); may be
+    /// repeated. A revoked certificate is CertificateRevoked (13); an
+    /// expired list is reported, not used. Nothing is fetched.
+    #[arg(long = "crl", value_name = "FILE")]
+    pub crl: Vec<PathBuf>,
+}
+
+impl RevocationArgs {
+    /// The lists of every --crl file; a file that cannot be read is a problem.
+    pub fn load(&self, problems: &mut Problems) -> Vec<CertificateRevocationList> {
+        self.crl
+            .iter()
+            .filter_map(|file| {
+                problems.check(file.display(), CertificateRevocationList::from_file(file))
+            })
+            .flatten()
+            .collect()
+    }
 }
 
 /// `--dangerous-qt-host-names`.
@@ -205,6 +231,7 @@ impl TrustArgs {
     /// system's roots with --system-ca; untouched (system roots) without --ca.
     pub fn apply(&self, configuration: &mut SslConfiguration, problems: &mut Problems) {
         configuration.set_dangerous_qt_host_name_matching(self.host_names.enabled());
+        configuration.set_crls(self.revocation.load(problems));
         if self.ca.is_empty() {
             return;
         }

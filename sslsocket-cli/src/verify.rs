@@ -10,7 +10,7 @@ use sslsocket::{verify_chain, Purpose, SslConfiguration, SslError, VerifyOptions
 
 use crate::cert::subject;
 use crate::input::read_certificates;
-use crate::options::HostNameArgs;
+use crate::options::{HostNameArgs, Problems, RevocationArgs};
 use crate::report::{print_json, problem, Outcome};
 
 /// Verify a certificate chain offline and list Qt's errors.
@@ -56,6 +56,8 @@ pub struct VerifyArgs {
     host: Option<String>,
     #[command(flatten)]
     host_names: HostNameArgs,
+    #[command(flatten)]
+    revocation: RevocationArgs,
     /// What the leaf is for: `server` (extended key usage serverAuth) or
     /// `client` (clientAuth).
     #[arg(long, value_name = "server|client", default_value = "server")]
@@ -149,6 +151,9 @@ pub fn run(args: VerifyArgs) -> Outcome {
             None
         }
     };
+    let mut problems = Problems::default();
+    let crls = args.revocation.load(&mut problems);
+    let ok = ok && !problems.any();
     let (Some(chain), Some(purpose), Some(depth), true) = (chain, purpose, depth, ok) else {
         return Outcome::InputError;
     };
@@ -159,7 +164,8 @@ pub fn run(args: VerifyArgs) -> Outcome {
     let mut options = VerifyOptions::new(roots)
         .with_purpose(purpose)
         .with_max_depth(depth)
-        .with_dangerous_qt_host_name_matching(args.host_names.enabled());
+        .with_dangerous_qt_host_name_matching(args.host_names.enabled())
+        .with_crls(crls);
     if let Some(host) = &args.host {
         options = options.with_peer_name(host.as_str());
     }

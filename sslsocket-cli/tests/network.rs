@@ -1209,3 +1209,97 @@ fn connect_refuses_a_cn_only_certificate_unless_qt_host_names_are_asked_for() {
     assert_eq!(code, Some(0), "{out}\n{err}");
     assert!(err.contains("warning: --dangerous-qt-host-names"), "{err}");
 }
+
+#[test]
+fn connect_and_serve_refuse_revoked_certificates_given_a_crl() {
+    let pki = Pki::new();
+    // The gen'd CA revokes the server and the client certificate, with
+    // `openssl ca`.
+    std::fs::write(pki.dir().join("index.txt"), "").unwrap();
+    std::fs::write(pki.dir().join("crlnumber"), "01\n").unwrap();
+    std::fs::write(
+        pki.dir().join("ca.cnf"),
+        "[ca]\ndefault_ca = local\n[local]\ndatabase = index.txt\ncrlnumber = crlnumber\n\
+         default_md = sha256\ndefault_crl_days = 7\n",
+    )
+    .unwrap();
+    let ca = ["-config", "ca.cnf", "-cert", "ca.pem", "-keyfile", "ca.key"];
+    openssl(
+        pki.dir(),
+        &[&["ca"], &ca[..], &["-gencrl", "-out", "clean.crl"]].concat(),
+    );
+    for revoked in ["server.pem", "client.pem"] {
+        openssl(
+            pki.dir(),
+            &[&["ca"], &ca[..], &["-revoke", revoked]].concat(),
+        );
+    }
+    openssl(
+        pki.dir(),
+        &[&["ca"], &ca[..], &["-gencrl", "-out", "revoked.crl"]].concat(),
+    );
+
+    // connect: the server's certificate is revoked.
+    let (_server, port) = s_server(&pki, "server.pem", "server.key");
+    let target = format!("localhost:{port}");
+    let connect = |crl: &str| {
+        run(
+            pki.dir(),
+            &[
+                "connect",
+                &target,
+                "--ca",
+                "ca.pem",
+                "--crl",
+                crl,
+                "--handshake-only",
+            ],
+        )
+    };
+    let (code, out, err) = connect("clean.crl");
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let (code, out, err) = connect("revoked.crl");
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(err.contains("CertificateRevoked (13)"), "{err}");
+
+    // serve --verify peer: the client's certificate is revoked.
+    let (mut server, port) = peers::serve(
+        pki.dir(),
+        &[
+            "--cert",
+            "server.pem",
+            "--key",
+            "server.key",
+            "--ca",
+            "ca.pem",
+            "--verify",
+            "peer",
+            "--crl",
+            "revoked.crl",
+            "--max-connections",
+            "1",
+            "--json",
+        ],
+    );
+    let (code, out, err) = run(
+        pki.dir(),
+        &[
+            "connect",
+            &format!("localhost:{port}"),
+            "--ca",
+            "ca.pem",
+            "--cert",
+            "client.pem",
+            "--key",
+            "client.key",
+            "--send",
+            "hello\\n",
+            "--timeout",
+            "2",
+        ],
+    );
+    assert_ne!(code, Some(0), "{out}\n{err}");
+    let status = server.wait_for_exit(STEP);
+    let log = server.stdout();
+    assert!(log.contains("CertificateRevoked"), "{log}\n{status:?}");
+}

@@ -446,3 +446,75 @@ fn qt_only_host_names_need_the_dangerous_flag() {
         );
     }
 }
+
+#[test]
+fn crl_files_revoke_and_bad_ones_are_input_errors() {
+    use rcgen::{CertificateRevocationListParams, KeyIdMethod, RevokedCertParams, SerialNumber};
+    let dir = TempDir::new().unwrap();
+    let root = Identity::ca("Verify CRL Root");
+    let intermediate = root.intermediate("Verify CRL Intermediate");
+    let leaf = intermediate.leaf(&["crl.verify.test"], None);
+    let chain = write(
+        dir.path(),
+        "chain.pem",
+        format!("{}{}", leaf.pem, intermediate.pem),
+    );
+    let root_pem = write(dir.path(), "root.pem", &root.pem);
+    let serial: Vec<u8> = SslCertificate::from_der(&leaf.der)
+        .unwrap()
+        .serial_number()
+        .split(':')
+        .map(|byte| u8::from_str_radix(byte, 16).unwrap())
+        .collect();
+    let now = time::OffsetDateTime::now_utc();
+    let list = |revoked: Vec<RevokedCertParams>| {
+        CertificateRevocationListParams {
+            // The newer list (made second here) is the one that counts.
+            this_update: now - time::Duration::days(if revoked.is_empty() { 2 } else { 1 }),
+            next_update: now + time::Duration::days(7),
+            crl_number: SerialNumber::from(1u64),
+            issuing_distribution_point: None,
+            revoked_certs: revoked,
+            key_identifier_method: KeyIdMethod::Sha256,
+        }
+        .signed_by(&Issuer::from_params(
+            &intermediate.params,
+            &intermediate.key,
+        ))
+        .unwrap()
+    };
+    let revoking = list(vec![RevokedCertParams {
+        serial_number: SerialNumber::from_slice(&serial),
+        revocation_time: now - time::Duration::days(1),
+        reason_code: None,
+        invalidity_date: None,
+    }]);
+    let revoking_pem = write(dir.path(), "revoking.pem", revoking.pem().unwrap());
+    let clean_der = write(dir.path(), "clean.crl", list(Vec::new()).der());
+    let base = ["verify", chain.as_str(), "--ca", root_pem.as_str()];
+
+    let mut revoked = base.to_vec();
+    revoked.extend(["--crl", clean_der.as_str(), "--crl", revoking_pem.as_str()]);
+    let out = sslsocket(&revoked);
+    assert_exit(&out, 1);
+    assert!(
+        stdout(&out).starts_with("CertificateRevoked (13)"),
+        "{}",
+        stdout(&out)
+    );
+
+    let mut clean = base.to_vec();
+    clean.extend(["--crl", clean_der.as_str()]);
+    assert_exit(&sslsocket(&clean), 0);
+
+    let not_a_crl = write(dir.path(), "leaf-as-crl.pem", &leaf.pem);
+    let mut bad = base.to_vec();
+    bad.extend(["--crl", not_a_crl.as_str()]);
+    let out = sslsocket(&bad);
+    assert_exit(&out, 2);
+    assert!(
+        stderr(&out).contains("no certificate revocation list"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use crate::certificate::{PatternSyntax, SslCertificate};
 use crate::cipher::{self, SslCipher};
+use crate::crl::CertificateRevocationList;
 use crate::error::{Error, Result, SslError};
 use crate::key::SslKey;
 use crate::key_exchange::KeyExchangeGroup;
@@ -71,6 +72,7 @@ struct Settings {
     handshake_timeout: Option<Duration>,
     dangerous_key_log_file: Option<PathBuf>,
     dangerous_qt_host_name_matching: bool,
+    crls: Vec<CertificateRevocationList>,
 }
 
 impl PartialEq for SslConfiguration {
@@ -163,6 +165,7 @@ impl SslConfiguration {
             handshake_timeout: Some(DEFAULT_HANDSHAKE_WAIT_LIMIT),
             dangerous_key_log_file: None,
             dangerous_qt_host_name_matching: false,
+            crls: Vec::new(),
         };
         SslConfiguration {
             settings: Arc::new(settings),
@@ -568,6 +571,33 @@ impl SslConfiguration {
     /// can read the file can read the connections. For debugging only.
     pub fn set_dangerous_key_log_file(&mut self, path: Option<PathBuf>) {
         self.settings_mut().dangerous_key_log_file = path;
+    }
+
+    /// The certificate revocation lists the peer's chain is checked
+    /// against (none by default).
+    pub fn crls(&self) -> &[CertificateRevocationList] {
+        &self.settings.crls
+    }
+
+    /// Checks the peer's chain against `crls` from the next handshake on
+    /// (a server: its clients' chains): a certificate a list from its
+    /// issuer names is `CertificateRevoked`; an expired list, or one its
+    /// issuer did not sign, is reported rather than used; a certificate
+    /// whose issuer has no list is not an error. Lists are only read from
+    /// what is given here, never fetched. See
+    /// [`VerifyOptions::with_crls`](crate::VerifyOptions::with_crls).
+    pub fn set_crls(&mut self, crls: Vec<CertificateRevocationList>) {
+        self.settings_mut().crls = crls;
+    }
+
+    /// Adds `crls` to the lists checked, skipping ones already there.
+    pub fn add_crls(&mut self, crls: impl IntoIterator<Item = CertificateRevocationList>) {
+        let settings = self.settings_mut();
+        for crl in crls {
+            if !settings.crls.contains(&crl) {
+                settings.crls.push(crl);
+            }
+        }
     }
 
     /// Whether Qt's looser host-name matching is on (off by default).

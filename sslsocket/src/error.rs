@@ -264,6 +264,15 @@ pub enum Error {
         /// What the parser found wrong.
         reason: String,
     },
+    /// The input holds no certificate revocation list.
+    NoCrl,
+    /// The input looks like a certificate revocation list but webpki cannot
+    /// read it (webpki takes version 2 lists with a nextUpdate, no delta
+    /// lists).
+    InvalidCrl {
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The input holds no key of the expected kind.
     NoKey,
     /// The input looks like a key but cannot be parsed.
@@ -395,6 +404,10 @@ impl fmt::Display for Error {
             Error::Io(e) => write!(f, "I/O error: {e}"),
             Error::NoCertificate => f.write_str("no certificate found in the input"),
             Error::InvalidCertificate { reason } => write!(f, "invalid certificate: {reason}"),
+            Error::NoCrl => f.write_str("no certificate revocation list found in the input"),
+            Error::InvalidCrl { reason } => {
+                write!(f, "invalid certificate revocation list: {reason}")
+            }
             Error::NoKey => f.write_str("no key found in the input"),
             Error::InvalidKey { reason } => write!(f, "invalid key: {reason}"),
             Error::KeyEncrypted => f.write_str("the key is encrypted: pass a passphrase"),

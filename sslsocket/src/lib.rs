@@ -203,6 +203,7 @@ mod certificate_value;
 mod channel;
 pub mod cipher;
 pub mod configuration;
+mod crl;
 mod driver;
 pub mod error;
 pub mod event;
@@ -230,6 +231,7 @@ pub use certificate::{
 pub use channel::Counters;
 pub use cipher::SslCipher;
 pub use configuration::SslConfiguration;
+pub use crl::CertificateRevocationList;
 pub use error::{Error, Result, SslError, SslErrorCode};
 pub use event::Event;
 pub use key::SslKey;

@@ -145,6 +145,8 @@ impl SocketCore {
 
     /// Gives up the connection being made (a timeout): the socket is
     /// unconnected again. Returns whether there was one.
+    // Only the async socket's connect can be given up while it waits.
+    #[cfg(feature = "tokio")]
     pub(crate) fn cancel_connecting(&mut self) -> bool {
         let cancelled = self.target.take().is_some();
         if cancelled {

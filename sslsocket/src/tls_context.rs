@@ -322,7 +322,8 @@ impl TlsContext {
             .with_max_depth(self.configuration.peer_verify_depth())
             .with_dangerous_qt_host_name_matching(
                 self.configuration.dangerous_qt_host_name_matching(),
-            );
+            )
+            .with_crls(self.configuration.crls().to_vec());
         if let Some(name) = peer_name {
             options = options.with_peer_name(name);
         }

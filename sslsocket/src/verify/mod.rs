@@ -26,6 +26,7 @@ use std::time::SystemTime;
 use rustls_pki_types::CertificateDer;
 
 use crate::certificate::{ExtensionValue, SslCertificate};
+use crate::crl::CertificateRevocationList;
 use crate::error::{SslError, SslErrorCode};
 
 pub(crate) use adapter::{PeerVerifier, VerifierLease};
@@ -58,6 +59,7 @@ pub struct VerifyOptions {
     max_depth: u32,
     time: Option<SystemTime>,
     qt_host_name_matching: bool,
+    crls: Arc<[CertificateRevocationList]>,
 }
 
 impl VerifyOptions {
@@ -76,6 +78,7 @@ impl VerifyOptions {
             max_depth: 0,
             time: None,
             qt_host_name_matching: false,
+            crls: Arc::new([]),
         }
     }
 
@@ -138,6 +141,22 @@ impl VerifyOptions {
         self.max_depth
     }
 
+    /// Checks every certificate on the path against `crls` (webpki's CRL
+    /// support): one that a list from its issuer names is
+    /// `CertificateRevoked`; a list that has expired, or whose signature
+    /// its issuer did not make, is reported (`UnspecifiedError`, with
+    /// webpki's reason) rather than used. A certificate whose issuer has no
+    /// list here is not an error.
+    pub fn with_crls(mut self, crls: Vec<CertificateRevocationList>) -> VerifyOptions {
+        self.crls = crls.into();
+        self
+    }
+
+    /// The revocation lists checked.
+    pub fn crls(&self) -> &[CertificateRevocationList] {
+        &self.crls
+    }
+
     /// Whether Qt's looser host-name matching is on; see
     /// [`with_dangerous_qt_host_name_matching`](Self::with_dangerous_qt_host_name_matching).
     pub fn dangerous_qt_host_name_matching(&self) -> bool {
@@ -193,6 +212,7 @@ pub(crate) fn chain_errors(
             anchors,
             options.purpose(),
             time,
+            options.crls(),
         )
     });
     let anchor_constrained = verdict
@@ -208,6 +228,11 @@ pub(crate) fn chain_errors(
         (Ok(_), false) | (Err(_), _) => {}
     }
     let mut errors = diagnostics::diagnose(chain, options, time, host_error);
+    if let Err(rejection) = &verdict {
+        if rejection.is_revocation() {
+            errors.extend(webpki_check::revoked(chain, options.crls()));
+        }
+    }
     // The list must explain webpki's rejection: otherwise ignoring the listed
     // errors would accept a chain for a reason nobody was shown.
     let unexplained = match &verdict {

@@ -3,11 +3,15 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
-use webpki::{EndEntityCert, KeyUsage};
+use webpki::{
+    EndEntityCert, ExpirationPolicy, KeyUsage, RevocationCheckDepth, RevocationOptionsBuilder,
+    UnknownStatusPolicy,
+};
 
 use super::{extended_key_usage_allows, PeerName, Purpose};
 use crate::certificate::SslCertificate;
-use crate::error::SslErrorCode;
+use crate::crl::CertificateRevocationList;
+use crate::error::{SslError, SslErrorCode};
 
 /// Trusted roots in the form webpki takes; built once per root list, because
 /// parsing a system store of ~150 roots per connection would be wasteful.
@@ -63,6 +67,16 @@ impl Rejection {
                     "webpki rejected the chain: a signature uses an unsupported algorithm"
                         .to_owned()
                 }
+                webpki::Error::CrlExpired { .. } => "webpki rejected the chain: the revocation \
+                    list of an issuer on the path has expired (its nextUpdate has passed); \
+                    get a current one"
+                    .to_owned(),
+                webpki::Error::InvalidCrlSignatureForPublicKey => "webpki rejected the chain: \
+                    a revocation list is not signed by the issuer it names"
+                    .to_owned(),
+                webpki::Error::IssuerNotCrlSigner => "webpki rejected the chain: the issuer \
+                    of a revocation list may not sign lists (its key usage lacks cRLSign)"
+                    .to_owned(),
                 e => format!("webpki rejected the chain: {e:?}"),
             },
             Rejection::RootPurpose => {
@@ -70,6 +84,24 @@ impl Rejection {
             }
             Rejection::Unreadable(e) => format!("webpki cannot read the leaf: {e:?}"),
         }
+    }
+
+    /// Whether webpki refused because of a revocation list: a revoked
+    /// certificate, or a list it would not use.
+    pub(crate) fn is_revocation(&self) -> bool {
+        use webpki::Error as W;
+        matches!(
+            self,
+            Rejection::Webpki(
+                W::CertRevoked
+                    | W::CrlExpired { .. }
+                    | W::InvalidCrlSignatureForPublicKey
+                    | W::UnsupportedCrlSignatureAlgorithmContext(_)
+                    | W::UnsupportedCrlSignatureAlgorithmForPublicKeyContext(_)
+                    | W::IssuerNotCrlSigner
+                    | W::UnknownRevocationStatus
+            )
+        )
     }
 
     /// Whether `code` names the problem behind this rejection, so that a
@@ -110,6 +142,7 @@ impl Rejection {
             W::EndEntityUsedAsCa | W::UnsupportedCertVersion => code == InvalidCaCertificate,
             W::PathLenConstraintViolated => code == PathLengthExceeded,
             W::RequiredEkuNotFoundContext(_) => code == InvalidPurpose,
+            W::CertRevoked => code == CertificateRevoked,
             _ => false,
         }
     }
@@ -146,6 +179,40 @@ pub(crate) fn valid_for_name(leaf: &SslCertificate, name: &PeerName) -> bool {
     }
 }
 
+/// `crls` in the order webpki is given them: webpki uses the first list
+/// from a certificate's issuer, and of several the newest must count.
+fn newest_first(crls: &[CertificateRevocationList]) -> Vec<&CertificateRevocationList> {
+    let mut lists: Vec<&CertificateRevocationList> = crls.iter().collect();
+    lists.sort_by_key(|crl| std::cmp::Reverse(crl.this_update()));
+    lists
+}
+
+/// `CertificateRevoked` on each certificate of `chain` that the list
+/// webpki uses for it (the newest from its issuer) names, as webpki reads
+/// both: the explanation of webpki's `CertRevoked`, which does not say
+/// which certificate it was.
+pub(crate) fn revoked(
+    chain: &[SslCertificate],
+    crls: &[CertificateRevocationList],
+) -> Vec<SslError> {
+    let lists = newest_first(crls);
+    chain
+        .iter()
+        .filter(|certificate| {
+            let der = CertificateDer::from(certificate.to_der());
+            end_entity(&der).is_ok_and(|cert| {
+                lists
+                    .iter()
+                    .find(|crl| crl.covers(&cert))
+                    .is_some_and(|crl| crl.names(&cert))
+            })
+        })
+        .map(|certificate| {
+            SslError::with_certificate(SslErrorCode::CertificateRevoked, certificate.clone())
+        })
+        .collect()
+}
+
 /// Whether `certificate` can be read as an X.509 certificate at all.
 pub(crate) fn readable(certificate: &CertificateDer<'_>) -> bool {
     EndEntityCert::try_from(certificate).is_ok()
@@ -159,11 +226,24 @@ pub(crate) fn check_chain(
     anchors: &TrustAnchors,
     purpose: Purpose,
     time: SystemTime,
+    crls: &[CertificateRevocationList],
 ) -> Result<AcceptedPath, Rejection> {
     let usage = match purpose {
         Purpose::ServerAuth => KeyUsage::server_auth(),
         Purpose::ClientAuth => KeyUsage::client_auth(),
     };
+    let newest_first = newest_first(crls);
+    let lists: Vec<&webpki::CertRevocationList<'_>> =
+        newest_first.iter().map(|crl| crl.webpki()).collect();
+    // Every certificate on the path; one whose issuer has no list passes,
+    // and a list past its nextUpdate is an error, not a silent pass.
+    let revocation = RevocationOptionsBuilder::new(&lists).ok().map(|builder| {
+        builder
+            .with_depth(RevocationCheckDepth::Chain)
+            .with_status_policy(UnknownStatusPolicy::Allow)
+            .with_expiration_policy(ExpirationPolicy::Enforce)
+            .build()
+    });
     let path = leaf
         .verify_for_usage(
             signature_algorithms().all,
@@ -171,7 +251,7 @@ pub(crate) fn check_chain(
             intermediates,
             unix_time(time),
             usage,
-            None,
+            revocation,
             None,
         )
         .map_err(Rejection::Webpki)?;
