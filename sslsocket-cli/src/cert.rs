@@ -23,7 +23,9 @@ pub enum CertCommand {
     /// `serial_number`, `version`, `not_before`, `not_after` (RFC 3339, UTC),
     /// `days_left` (negative once expired), `sha256_fingerprint`,
     /// `self_signed`, `public_key` ({`algorithm`, `length`}, null if it cannot
-    /// be read), and `text` (the full text form, only with --text).
+    /// be read), `crl_distribution_points` (where the issuer publishes its
+    /// revocation lists, e.g. "URI:http://..."; never fetched), and `text`
+    /// (the full text form, only with --text).
     #[command(after_help = "Examples:
   sslsocket cert show server.pem
   sslsocket cert show --text chain.pem       # like openssl x509 -text
@@ -69,6 +71,7 @@ pub(crate) struct CertDetails {
     pub sha256_fingerprint: String,
     pub self_signed: bool,
     pub public_key: Option<PublicKeyJson>,
+    pub crl_distribution_points: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -155,6 +158,7 @@ pub(crate) fn details(cert: &SslCertificate) -> CertDetails {
             algorithm: key.algorithm().name(),
             length: key.length(),
         }),
+        crl_distribution_points: cert.crl_distribution_points(),
     }
 }
 
@@ -219,6 +223,9 @@ fn print_text(cert: &CertJson) {
     match &d.public_key {
         Some(key) => println!("  Public key:   {}, {} bits", key.algorithm, key.length),
         None => println!("  Public key:   (unreadable)"),
+    }
+    if !d.crl_distribution_points.is_empty() {
+        println!("  CRLs at:      {}", d.crl_distribution_points.join(", "));
     }
     if let Some(text) = &cert.text {
         println!();

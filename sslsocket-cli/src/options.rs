@@ -98,6 +98,10 @@ pub struct RevocationArgs {
     /// expired list is reported, not used. Nothing is fetched.
     #[arg(long = "crl", value_name = "FILE")]
     pub crl: Vec<PathBuf>,
+    /// Every certificate below the root must be covered by a --crl list
+    /// from its issuer; one that is not is CertificateStatusUnknown (25).
+    #[arg(long)]
+    pub crl_required: bool,
 }
 
 impl RevocationArgs {
@@ -232,6 +236,7 @@ impl TrustArgs {
     pub fn apply(&self, configuration: &mut SslConfiguration, problems: &mut Problems) {
         configuration.set_dangerous_qt_host_name_matching(self.host_names.enabled());
         configuration.set_crls(self.revocation.load(problems));
+        configuration.set_crls_required(self.revocation.crl_required);
         if self.ca.is_empty() {
             return;
         }

@@ -165,7 +165,8 @@ pub fn run(args: VerifyArgs) -> Outcome {
         .with_purpose(purpose)
         .with_max_depth(depth)
         .with_dangerous_qt_host_name_matching(args.host_names.enabled())
-        .with_crls(crls);
+        .with_crls(crls)
+        .with_crls_required(args.revocation.crl_required);
     if let Some(host) = &args.host {
         options = options.with_peer_name(host.as_str());
     }

@@ -342,3 +342,56 @@ fn usage_errors_exit_2() {
     assert_eq!(sslsocket(&["cert", "show"]).status.code(), Some(2));
     assert_eq!(sslsocket(&["no-such-command"]).status.code(), Some(2));
 }
+
+#[test]
+fn cert_show_lists_crl_distribution_points() {
+    let dir = TempDir::new().unwrap();
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-subj",
+            "/CN=crl-dp.test",
+            "-addext",
+            "crlDistributionPoints=URI:http://crl.example.test/ca.crl,URI:ldap://ldap.example.test/cn=CA",
+            "-days",
+            "2",
+            "-keyout",
+            "dp.key",
+            "-out",
+            "dp.pem",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let pem = dir.path().join("dp.pem");
+    let pem = pem.to_str().unwrap();
+
+    let out = sslsocket(&["cert", "show", "--json", pem]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        json_of(&out)[0]["crl_distribution_points"],
+        serde_json::json!([
+            "URI:http://crl.example.test/ca.crl",
+            "URI:ldap://ldap.example.test/cn=CA"
+        ])
+    );
+    let out = sslsocket(&["cert", "show", pem]);
+    assert!(
+        stdout(&out).contains(
+            "CRLs at:      URI:http://crl.example.test/ca.crl, URI:ldap://ldap.example.test/cn=CA"
+        ),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -73,6 +73,7 @@ struct Settings {
     dangerous_key_log_file: Option<PathBuf>,
     dangerous_qt_host_name_matching: bool,
     crls: Vec<CertificateRevocationList>,
+    crls_required: bool,
 }
 
 impl PartialEq for SslConfiguration {
@@ -166,6 +167,7 @@ impl SslConfiguration {
             dangerous_key_log_file: None,
             dangerous_qt_host_name_matching: false,
             crls: Vec::new(),
+            crls_required: false,
         };
         SslConfiguration {
             settings: Arc::new(settings),
@@ -598,6 +600,20 @@ impl SslConfiguration {
                 settings.crls.push(crl);
             }
         }
+    }
+
+    /// Whether every certificate of the peer's chain must be covered by a
+    /// revocation list (off by default).
+    pub fn crls_required(&self) -> bool {
+        self.settings.crls_required
+    }
+
+    /// Strict revocation checking: a certificate below the root whose
+    /// issuer has no list among [`crls`](Self::crls) is
+    /// `CertificateStatusUnknown`; see
+    /// [`VerifyOptions::with_crls_required`](crate::VerifyOptions::with_crls_required).
+    pub fn set_crls_required(&mut self, required: bool) {
+        self.settings_mut().crls_required = required;
     }
 
     /// Whether Qt's looser host-name matching is on (off by default).

@@ -323,7 +323,8 @@ impl TlsContext {
             .with_dangerous_qt_host_name_matching(
                 self.configuration.dangerous_qt_host_name_matching(),
             )
-            .with_crls(self.configuration.crls().to_vec());
+            .with_crls(self.configuration.crls().to_vec())
+            .with_crls_required(self.configuration.crls_required());
         if let Some(name) = peer_name {
             options = options.with_peer_name(name);
         }

@@ -291,3 +291,44 @@ fn of_two_lists_from_one_issuer_the_newest_counts() {
         );
     }
 }
+
+#[test]
+fn strict_checking_needs_a_list_for_every_certificate_below_the_root() {
+    let pki = Pki::new();
+    let strict = |crls: Vec<CertificateRevocationList>| {
+        let options = VerifyOptions::new(vec![pki.root.certificate()])
+            .with_peer_name(HOST)
+            .with_crls(crls)
+            .with_crls_required(true);
+        codes(&verify_chain(&pki.chain(), &options))
+    };
+    let for_leaf = parsed(&crl(&pki.intermediate, &[], -1, 7));
+    let for_intermediate = parsed(&crl(&pki.root, &[], -1, 7));
+    assert_eq!(
+        strict(vec![for_leaf.clone(), for_intermediate.clone()]),
+        vec![]
+    );
+    assert_eq!(
+        strict(vec![for_leaf]),
+        vec![(
+            SslErrorCode::CertificateStatusUnknown,
+            "Revocation Intermediate".to_owned()
+        )]
+    );
+    assert_eq!(
+        strict(vec![for_intermediate]),
+        vec![(SslErrorCode::CertificateStatusUnknown, HOST.to_owned())]
+    );
+    assert_eq!(
+        strict(vec![]),
+        vec![
+            (SslErrorCode::CertificateStatusUnknown, HOST.to_owned()),
+            (
+                SslErrorCode::CertificateStatusUnknown,
+                "Revocation Intermediate".to_owned()
+            )
+        ]
+    );
+    // Not strict: no list is not an error.
+    assert_eq!(pki.errors(vec![]), vec![]);
+}

@@ -2,7 +2,10 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
-use x509_parser::extensions::{GeneralName, ParsedExtension, X509Extension};
+use x509_parser::extensions::{
+    CRLDistributionPoint, CRLDistributionPoints, DistributionPointName, GeneralName,
+    ParsedExtension, X509Extension,
+};
 
 use super::asn1::{children, hex_join, oid_to_string, read_tlv};
 use super::names;
@@ -300,13 +303,7 @@ fn decode(oid: &str, extension: &X509Extension<'_>) -> (ExtensionValue, Vec<Stri
         ParsedExtension::CRLDistributionPoints(points) => {
             let mut lines = Vec::new();
             for point in points.iter() {
-                match &point.distribution_point {
-                    Some(x509_parser::extensions::DistributionPointName::FullName(names)) => {
-                        lines.extend(names.iter().map(general_name_text));
-                    }
-                    Some(_) => lines.push("<relative name>".to_owned()),
-                    None => {}
-                }
+                lines.extend(point_names(point));
                 if let Some(issuers) = &point.crl_issuer {
                     lines.push(format!("CRL Issuer: {}", join_names(issuers)));
                 }
@@ -429,6 +426,24 @@ fn access_line(method: &str, location: &GeneralName<'_>) -> String {
         other => other,
     };
     format!("{method} - {}", general_name_text(location))
+}
+
+/// The names of every distribution point, in order.
+pub(crate) fn distribution_point_names(points: &CRLDistributionPoints<'_>) -> Vec<String> {
+    points.iter().flat_map(point_names).collect()
+}
+
+/// The names of one distribution point, as OpenSSL prints them.
+fn point_names(point: &CRLDistributionPoint<'_>) -> Vec<String> {
+    match &point.distribution_point {
+        Some(DistributionPointName::FullName(names)) => {
+            names.iter().map(general_name_text).collect()
+        }
+        Some(DistributionPointName::NameRelativeToCRLIssuer(_)) => {
+            vec!["<relative name>".to_owned()]
+        }
+        None => Vec::new(),
+    }
 }
 
 /// The e-mail, DNS and IP entries among `names`, in order.

@@ -387,6 +387,26 @@ impl SslCertificate {
             .collect()
     }
 
+    /// Where the issuer publishes revocation lists for this certificate
+    /// (the CRL distribution points extension), each name as OpenSSL
+    /// prints it, e.g. `URI:http://crl.example.com/ca.crl`. sslsocket never
+    /// fetches them: give the lists to
+    /// [`SslConfiguration::set_crls`](crate::SslConfiguration::set_crls).
+    pub fn crl_distribution_points(&self) -> Vec<String> {
+        let x509 = self.parsed();
+        x509.tbs_certificate
+            .extensions()
+            .iter()
+            .filter_map(|ext| match ext.parsed_extension() {
+                ParsedExtension::CRLDistributionPoints(points) => {
+                    Some(extension::distribution_point_names(points))
+                }
+                _ => None,
+            })
+            .flatten()
+            .collect()
+    }
+
     /// The start of the validity period (notBefore).
     pub fn effective_date(&self) -> SystemTime {
         system_time(&self.parsed().validity().not_before)

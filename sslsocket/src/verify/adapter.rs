@@ -183,7 +183,7 @@ impl PeerVerifier {
                 &self.anchors,
                 self.options.purpose(),
                 time,
-                self.options.crls(),
+                self.options.revocation(),
             );
             if !verdict.is_ok_and(|path| self.options.allows_depth(path.length)) {
                 return false;

@@ -60,6 +60,7 @@ pub struct VerifyOptions {
     time: Option<SystemTime>,
     qt_host_name_matching: bool,
     crls: Arc<[CertificateRevocationList]>,
+    crls_required: bool,
 }
 
 impl VerifyOptions {
@@ -79,6 +80,7 @@ impl VerifyOptions {
             time: None,
             qt_host_name_matching: false,
             crls: Arc::new([]),
+            crls_required: false,
         }
     }
 
@@ -157,6 +159,27 @@ impl VerifyOptions {
         &self.crls
     }
 
+    /// Strict revocation checking: every certificate below the root must
+    /// be covered by a list from its issuer; one that is not is
+    /// `CertificateStatusUnknown` (also when no list is given at all).
+    pub fn with_crls_required(mut self, required: bool) -> VerifyOptions {
+        self.crls_required = required;
+        self
+    }
+
+    /// Whether every certificate must be covered by a revocation list.
+    pub fn crls_required(&self) -> bool {
+        self.crls_required
+    }
+
+    /// The revocation check webpki makes.
+    pub(crate) fn revocation(&self) -> webpki_check::Revocation<'_> {
+        webpki_check::Revocation {
+            crls: &self.crls,
+            required: self.crls_required,
+        }
+    }
+
     /// Whether Qt's looser host-name matching is on; see
     /// [`with_dangerous_qt_host_name_matching`](Self::with_dangerous_qt_host_name_matching).
     pub fn dangerous_qt_host_name_matching(&self) -> bool {
@@ -212,7 +235,7 @@ pub(crate) fn chain_errors(
             anchors,
             options.purpose(),
             time,
-            options.crls(),
+            options.revocation(),
         )
     });
     let anchor_constrained = verdict
@@ -231,6 +254,9 @@ pub(crate) fn chain_errors(
     if let Err(rejection) = &verdict {
         if rejection.is_revocation() {
             errors.extend(webpki_check::revoked(chain, options.crls()));
+            if options.crls_required() {
+                errors.extend(webpki_check::uncovered(chain, options.crls()));
+            }
         }
     }
     // The list must explain webpki's rejection: otherwise ignoring the listed

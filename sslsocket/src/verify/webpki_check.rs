@@ -54,6 +54,9 @@ pub(crate) enum Rejection {
     RootPurpose,
     /// The leaf cannot be read as a certificate at all.
     Unreadable(webpki::Error),
+    /// Every certificate must be covered by a revocation list, and none
+    /// was given.
+    NoRevocationLists,
 }
 
 impl Rejection {
@@ -83,6 +86,9 @@ impl Rejection {
                 "the trusted root's extended key usage does not allow this purpose".to_owned()
             }
             Rejection::Unreadable(e) => format!("webpki cannot read the leaf: {e:?}"),
+            Rejection::NoRevocationLists => "every certificate must be covered by a revocation \
+                list, and none was given"
+                .to_owned(),
         }
     }
 
@@ -92,15 +98,16 @@ impl Rejection {
         use webpki::Error as W;
         matches!(
             self,
-            Rejection::Webpki(
-                W::CertRevoked
-                    | W::CrlExpired { .. }
-                    | W::InvalidCrlSignatureForPublicKey
-                    | W::UnsupportedCrlSignatureAlgorithmContext(_)
-                    | W::UnsupportedCrlSignatureAlgorithmForPublicKeyContext(_)
-                    | W::IssuerNotCrlSigner
-                    | W::UnknownRevocationStatus
-            )
+            Rejection::NoRevocationLists
+                | Rejection::Webpki(
+                    W::CertRevoked
+                        | W::CrlExpired { .. }
+                        | W::InvalidCrlSignatureForPublicKey
+                        | W::UnsupportedCrlSignatureAlgorithmContext(_)
+                        | W::UnsupportedCrlSignatureAlgorithmForPublicKeyContext(_)
+                        | W::IssuerNotCrlSigner
+                        | W::UnknownRevocationStatus
+                )
         )
     }
 
@@ -110,7 +117,11 @@ impl Rejection {
         use webpki::Error as W;
         use SslErrorCode::*;
         let Rejection::Webpki(error) = self else {
-            return matches!(self, Rejection::RootPurpose) && code == CertificateUntrusted;
+            return match self {
+                Rejection::RootPurpose => code == CertificateUntrusted,
+                Rejection::NoRevocationLists => code == CertificateStatusUnknown,
+                _ => false,
+            };
         };
         match error {
             W::CertExpired { .. } => code == CertificateExpired,
@@ -143,6 +154,7 @@ impl Rejection {
             W::PathLenConstraintViolated => code == PathLengthExceeded,
             W::RequiredEkuNotFoundContext(_) => code == InvalidPurpose,
             W::CertRevoked => code == CertificateRevoked,
+            W::UnknownRevocationStatus => code == CertificateStatusUnknown,
             _ => false,
         }
     }
@@ -177,6 +189,35 @@ pub(crate) fn valid_for_name(leaf: &SslCertificate, name: &PeerName) -> bool {
         (Ok(end_entity), Some(name)) => end_entity.verify_is_valid_for_subject_name(&name).is_ok(),
         _ => false,
     }
+}
+
+/// What the path is checked against for revocation.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Revocation<'a> {
+    pub(crate) crls: &'a [CertificateRevocationList],
+    /// Every certificate on the path below the root must be covered by a
+    /// list from its issuer.
+    pub(crate) required: bool,
+}
+
+/// `CertificateStatusUnknown` on each certificate of `chain` below a root
+/// that no list comes from the issuer of (a root sent along is not
+/// checked, as webpki does not check the anchor).
+pub(crate) fn uncovered(
+    chain: &[SslCertificate],
+    crls: &[CertificateRevocationList],
+) -> Vec<SslError> {
+    chain
+        .iter()
+        .filter(|certificate| !certificate.is_self_signed())
+        .filter(|certificate| {
+            let der = CertificateDer::from(certificate.to_der());
+            end_entity(&der).is_ok_and(|cert| !crls.iter().any(|crl| crl.covers(&cert)))
+        })
+        .map(|certificate| {
+            SslError::with_certificate(SslErrorCode::CertificateStatusUnknown, certificate.clone())
+        })
+        .collect()
 }
 
 /// `crls` in the order webpki is given them: webpki uses the first list
@@ -226,8 +267,12 @@ pub(crate) fn check_chain(
     anchors: &TrustAnchors,
     purpose: Purpose,
     time: SystemTime,
-    crls: &[CertificateRevocationList],
+    revocation: Revocation<'_>,
 ) -> Result<AcceptedPath, Rejection> {
+    let Revocation { crls, required } = revocation;
+    if required && crls.is_empty() {
+        return Err(Rejection::NoRevocationLists);
+    }
     let usage = match purpose {
         Purpose::ServerAuth => KeyUsage::server_auth(),
         Purpose::ClientAuth => KeyUsage::client_auth(),
@@ -240,7 +285,11 @@ pub(crate) fn check_chain(
     let revocation = RevocationOptionsBuilder::new(&lists).ok().map(|builder| {
         builder
             .with_depth(RevocationCheckDepth::Chain)
-            .with_status_policy(UnknownStatusPolicy::Allow)
+            .with_status_policy(if required {
+                UnknownStatusPolicy::Deny
+            } else {
+                UnknownStatusPolicy::Allow
+            })
             .with_expiration_policy(ExpirationPolicy::Enforce)
             .build()
     });
