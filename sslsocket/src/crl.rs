@@ -9,6 +9,7 @@ use std::time::{Duration, SystemTime};
 use webpki::{CertRevocationList as WebpkiCrl, OwnedCertRevocationList};
 use x509_parser::prelude::FromDer;
 
+use crate::certificate::SslCertificate;
 use crate::error::{Error, Result};
 use crate::pem;
 use crate::ssl::EncodingFormat;
@@ -26,6 +27,18 @@ pub struct CertificateRevocationList {
     parsed: Arc<WebpkiCrl<'static>>,
     this_update: SystemTime,
     next_update: SystemTime,
+    /// The issuing distribution point's restrictions, if the list has one.
+    scope: Option<Arc<Scope>>,
+}
+
+/// Which of its issuer's certificates a list with an issuing distribution
+/// point speaks for (RFC 5280, 5.2.5), as webpki judges it.
+#[derive(Debug)]
+struct Scope {
+    only_end_entities: bool,
+    only_cas: bool,
+    /// The URIs of the distribution point's full name.
+    uris: Vec<String>,
 }
 
 impl CertificateRevocationList {
@@ -39,14 +52,18 @@ impl CertificateRevocationList {
             reason: format!("webpki cannot read it: {e}"),
         })?;
         // webpki read it (and requires nextUpdate), so x509-parser does too.
-        let dates = x509_parser::revocation_list::CertificateRevocationList::from_der(der)
+        let read = x509_parser::revocation_list::CertificateRevocationList::from_der(der)
             .ok()
             .map(|(_, crl)| {
                 (
-                    system_time(crl.last_update()),
-                    crl.next_update().map(system_time),
+                    (
+                        system_time(crl.last_update()),
+                        crl.next_update().map(system_time),
+                    ),
+                    scope(&crl),
                 )
             });
+        let (dates, scope) = read.unzip();
         let (this_update, next_update) = match dates {
             Some((this_update, Some(next_update))) => (this_update, next_update),
             _ => {
@@ -60,6 +77,7 @@ impl CertificateRevocationList {
             parsed: Arc::new(WebpkiCrl::Owned(parsed)),
             this_update,
             next_update,
+            scope: scope.flatten().map(Arc::new),
         })
     }
 
@@ -139,10 +157,27 @@ impl CertificateRevocationList {
         self.next_update
     }
 
-    /// Whether this list comes from `certificate`'s issuer (by name, as
-    /// webpki reads both).
-    pub(crate) fn covers(&self, certificate: &webpki::EndEntityCert<'_>) -> bool {
-        self.parsed.issuer() == certificate.issuer()
+    /// Whether this list is the one webpki checks `certificate` against:
+    /// it comes from the certificate's issuer (by name, as webpki reads
+    /// both) and, if it has an issuing distribution point, that scope
+    /// includes the certificate (`leaf`: whether it is the end entity).
+    pub(crate) fn covers(
+        &self,
+        certificate: &webpki::EndEntityCert<'_>,
+        parsed: &SslCertificate,
+        leaf: bool,
+    ) -> bool {
+        if self.parsed.issuer() != certificate.issuer() {
+            return false;
+        }
+        let Some(scope) = &self.scope else {
+            return true;
+        };
+        if (scope.only_cas && leaf) || (scope.only_end_entities && !leaf) {
+            return false;
+        }
+        let points = parsed.direct_crl_distribution_uris();
+        points.is_none_or(|uris| uris.iter().any(|uri| scope.uris.contains(uri)))
     }
 
     /// Whether this list names `certificate`'s serial number as revoked.
@@ -158,6 +193,30 @@ impl CertificateRevocationList {
     pub(crate) fn webpki(&self) -> &WebpkiCrl<'static> {
         &self.parsed
     }
+}
+
+/// The issuing distribution point of `crl`, if it has one.
+fn scope(crl: &x509_parser::revocation_list::CertificateRevocationList<'_>) -> Option<Scope> {
+    use x509_parser::extensions::{DistributionPointName, GeneralName, ParsedExtension};
+    crl.extensions()
+        .iter()
+        .find_map(|extension| match extension.parsed_extension() {
+            ParsedExtension::IssuingDistributionPoint(point) => Some(Scope {
+                only_end_entities: point.only_contains_user_certs,
+                only_cas: point.only_contains_ca_certs,
+                uris: match &point.distribution_point {
+                    Some(DistributionPointName::FullName(names)) => names
+                        .iter()
+                        .filter_map(|name| match name {
+                            GeneralName::URI(uri) => Some((*uri).to_owned()),
+                            _ => None,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                },
+            }),
+            _ => None,
+        })
 }
 
 impl PartialEq for CertificateRevocationList {

@@ -60,7 +60,15 @@ fn crl(
     from_days: i64,
     days: i64,
 ) -> rcgen::CertificateRevocationList {
-    let params = CertificateRevocationListParams {
+    crl_params(serials, from_days, days)
+        .signed_by(&issuer.issuer())
+        .expect("rcgen signs the CRL")
+}
+
+/// The parameters of a list revoking `serials`, valid from `from_days` for
+/// `days`.
+fn crl_params(serials: &[&[u8]], from_days: i64, days: i64) -> CertificateRevocationListParams {
+    CertificateRevocationListParams {
         this_update: days_from_now(from_days),
         next_update: days_from_now(from_days + days),
         crl_number: SerialNumber::from(1u64),
@@ -75,10 +83,7 @@ fn crl(
             })
             .collect(),
         key_identifier_method: KeyIdMethod::Sha256,
-    };
-    params
-        .signed_by(&issuer.issuer())
-        .expect("rcgen signs the CRL")
+    }
 }
 
 fn parsed(crl: &rcgen::CertificateRevocationList) -> CertificateRevocationList {
@@ -331,4 +336,72 @@ fn strict_checking_needs_a_list_for_every_certificate_below_the_root() {
     );
     // Not strict: no list is not an error.
     assert_eq!(pki.errors(vec![]), vec![]);
+}
+
+/// A list whose issuing distribution point limits it to some of its
+/// issuer's certificates speaks only for those, for webpki and for the
+/// list of errors alike.
+#[test]
+fn a_list_with_an_issuing_distribution_point_speaks_only_for_its_scope() {
+    let pki = Pki::new();
+    let scoped = |scope: Option<rcgen::CrlScope>, uri: &str| {
+        let mut params = crl_params(&[&[0x12, 0x34]], -1, 7);
+        params.issuing_distribution_point = Some(rcgen::CrlIssuingDistributionPoint {
+            distribution_point: rcgen::CrlDistributionPoint {
+                uris: vec![uri.to_owned()],
+            },
+            scope,
+        });
+        parsed(&params.signed_by(&pki.intermediate.issuer()).unwrap())
+    };
+    let for_root = parsed(&crl(&pki.root, &[], -1, 7));
+    let verify = |leaf: &SslCertificate, crls: Vec<CertificateRevocationList>, strict: bool| {
+        let options = VerifyOptions::new(vec![pki.root.certificate()])
+            .with_peer_name(HOST)
+            .with_crls(crls)
+            .with_crls_required(strict);
+        codes(&verify_chain(
+            &[leaf.clone(), pki.intermediate.certificate()],
+            &options,
+        ))
+    };
+    let leaf = pki.leaf.certificate();
+    let revoked = vec![(SslErrorCode::CertificateRevoked, HOST.to_owned())];
+    let unknown = vec![(SslErrorCode::CertificateStatusUnknown, HOST.to_owned())];
+
+    // Only for CAs: it does not speak for the leaf, whatever it lists.
+    let cas_only = scoped(Some(rcgen::CrlScope::CaCertsOnly), "http://crl.test/ca.crl");
+    assert_eq!(verify(&leaf, vec![cas_only.clone()], false), vec![]);
+    assert_eq!(
+        verify(&leaf, vec![cas_only, for_root.clone()], true),
+        unknown
+    );
+    // Only for end entities, and the leaf names no distribution point.
+    let users_only = scoped(
+        Some(rcgen::CrlScope::UserCertsOnly),
+        "http://crl.test/a.crl",
+    );
+    assert_eq!(verify(&leaf, vec![users_only.clone()], false), revoked);
+
+    // A leaf that names another distribution point than the list's.
+    let mut params = rcgen::CertificateParams::new(vec![HOST.to_owned()]).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, HOST);
+    params.serial_number = Some(SerialNumber::from_slice(&[0x12, 0x34]));
+    params.use_authority_key_identifier_extension = true;
+    params.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
+        uris: vec!["http://crl.test/b.crl".to_owned()],
+    }];
+    let elsewhere = pki
+        .intermediate
+        .issue(params, Default::default())
+        .certificate();
+    assert_eq!(verify(&elsewhere, vec![users_only.clone()], false), vec![]);
+    assert_eq!(
+        verify(&elsewhere, vec![users_only, for_root.clone()], true),
+        unknown
+    );
+    let same_point = scoped(None, "http://crl.test/b.crl");
+    assert_eq!(verify(&elsewhere, vec![same_point], false), revoked);
 }

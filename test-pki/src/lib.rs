@@ -563,6 +563,13 @@ impl Tbs {
         self.fields[i] = name;
     }
 
+    /// Replaces the signature AlgorithmIdentifier inside the TBSCertificate
+    /// (the outer one, which the signature is made with, stays).
+    pub fn set_signature_algorithm(&mut self, algorithm: Vec<u8>) {
+        let i = self.offset() + 1;
+        self.fields[i] = algorithm;
+    }
+
     /// Turns the certificate into X.509 v1: no version field, no extensions.
     pub fn make_v1(&mut self) {
         self.fields

@@ -433,6 +433,24 @@ pub(crate) fn distribution_point_names(points: &CRLDistributionPoints<'_>) -> Ve
     points.iter().flat_map(point_names).collect()
 }
 
+/// The full-name URIs of the distribution points without cRLIssuer and
+/// reasons, in order.
+pub(crate) fn direct_distribution_uris(points: &CRLDistributionPoints<'_>) -> Vec<String> {
+    points
+        .iter()
+        .filter(|point| point.crl_issuer.is_none() && point.reasons.is_none())
+        .filter_map(|point| match &point.distribution_point {
+            Some(DistributionPointName::FullName(names)) => Some(names),
+            _ => None,
+        })
+        .flatten()
+        .filter_map(|name| match name {
+            GeneralName::URI(uri) => Some((*uri).to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The names of one distribution point, as OpenSSL prints them.
 fn point_names(point: &CRLDistributionPoint<'_>) -> Vec<String> {
     match &point.distribution_point {

@@ -407,6 +407,20 @@ impl SslCertificate {
             .collect()
     }
 
+    /// The URIs of the distribution points a direct list of the issuer can
+    /// have (a full name, no cRLIssuer, no reasons), as webpki matches a
+    /// list's scope against them; `None` without the extension.
+    pub(crate) fn direct_crl_distribution_uris(&self) -> Option<Vec<String>> {
+        let x509 = self.parsed();
+        let points = x509.tbs_certificate.extensions().iter().find_map(|ext| {
+            match ext.parsed_extension() {
+                ParsedExtension::CRLDistributionPoints(points) => Some(points),
+                _ => None,
+            }
+        })?;
+        Some(extension::direct_distribution_uris(points))
+    }
+
     /// The start of the validity period (notBefore).
     pub fn effective_date(&self) -> SystemTime {
         system_time(&self.parsed().validity().not_before)
@@ -509,6 +523,16 @@ impl SslCertificate {
     /// Names are printed as UTF-8 rather than escaped.
     pub fn to_text(&self) -> String {
         text::to_text(&self.parsed())
+    }
+
+    /// The signed parts as webpki reads them; `None` if malformed.
+    pub(crate) fn signed_parts(&self) -> Option<signature::SignedParts<'_>> {
+        signature::signed_parts(self.to_der())
+    }
+
+    /// The public key's (AlgorithmIdentifier contents, key bits).
+    pub(crate) fn public_key_parts(&self) -> Option<(&[u8], &[u8])> {
+        signature::public_key_parts(self.subject_public_key_info_der())
     }
 
     /// Whether this certificate's signature verifies with `issuer`'s public

@@ -269,6 +269,48 @@ fn algorithm_oid(content: &[u8]) -> Option<String> {
         .flatten()
 }
 
+/// A certificate's signed parts in the form webpki reads them, for
+/// explaining why webpki refused a signature.
+pub(crate) struct SignedParts<'a> {
+    /// The whole TBSCertificate element: what the signature covers.
+    pub(crate) tbs: &'a [u8],
+    /// The contents of the signature AlgorithmIdentifier inside the
+    /// TBSCertificate.
+    pub(crate) inner_algorithm: &'a [u8],
+    /// The contents of the outer signature AlgorithmIdentifier, which the
+    /// signature is made with.
+    pub(crate) algorithm: &'a [u8],
+    /// The signature bits.
+    pub(crate) signature: &'a [u8],
+}
+
+/// The signed parts of the certificate `der`; `None` when it is not a
+/// well-formed Certificate.
+pub(crate) fn signed_parts(der: &[u8]) -> Option<SignedParts<'_>> {
+    let certificate = read_tlv(der)?;
+    let [tbs, algorithm, signature] = <[_; 3]>::try_from(children(certificate.content)?).ok()?;
+    let fields = children(tbs.content)?;
+    // serialNumber, then signature; an explicit version comes first.
+    let inner = fields.get(usize::from(fields.first()?.tag == 0xa0) + 1)?;
+    let (&unused_bits, bits) = signature.content.split_first()?;
+    (tbs.tag == 0x30 && algorithm.tag == 0x30 && signature.tag == 0x03 && unused_bits == 0)
+        .then_some(SignedParts {
+            tbs: &certificate.content[..certificate.content.len() - tbs.rest.len()],
+            inner_algorithm: inner.content,
+            algorithm: algorithm.content,
+            signature: bits,
+        })
+}
+
+/// The (AlgorithmIdentifier contents, key bits) of a SubjectPublicKeyInfo.
+pub(crate) fn public_key_parts(spki: &[u8]) -> Option<(&[u8], &[u8])> {
+    let spki = read_tlv(spki)?;
+    let [algorithm, key] = <[_; 2]>::try_from(children(spki.content)?).ok()?;
+    let (&unused_bits, bits) = key.content.split_first()?;
+    (algorithm.tag == 0x30 && key.tag == 0x03 && unused_bits == 0)
+        .then_some((algorithm.content, bits))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -290,5 +332,27 @@ mod tests {
         assert_eq!(exponent, &[0x03]);
         assert!(rsa_parts(&der[..5]).is_none());
         assert!(rsa_parts(&[0x31, 0x00]).is_none());
+    }
+
+    #[test]
+    fn signed_parts_of_a_certificate() {
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["a.example".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let der = cert.der();
+        let parts = signed_parts(der).unwrap();
+        assert_eq!(parts.inner_algorithm, parts.algorithm);
+        assert_eq!(parts.tbs[0], 0x30);
+        assert!(der.windows(parts.tbs.len()).any(|w| w == parts.tbs));
+        // What the key signed is exactly the TBSCertificate.
+        let spki = rcgen::PublicKeyData::subject_public_key_info(&key);
+        let (_, key_bits) = public_key_parts(&spki).unwrap();
+        let public_key = UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_ASN1, key_bits);
+        assert!(public_key.verify(parts.tbs, parts.signature).is_ok());
+        assert!(signed_parts(&der[..der.len() - 1]).is_none());
+        assert!(signed_parts(&[0x30, 0x00]).is_none());
+        assert!(public_key_parts(&[0x30, 0x03, 0x02, 0x01, 0x00]).is_none());
     }
 }

@@ -271,9 +271,16 @@ pub(crate) fn chain_errors(
             .then(|| "the chain is longer than the peer verify depth".to_owned()),
     };
     if let Some(reason) = unexplained {
+        let culprit = match &verdict {
+            Err(rejection) => rejection.culprit(chain),
+            Ok(_) => None,
+        };
         errors.push(
-            SslError::with_certificate(SslErrorCode::UnspecifiedError, leaf.clone())
-                .with_detail(reason),
+            SslError::with_certificate(
+                SslErrorCode::UnspecifiedError,
+                culprit.unwrap_or(leaf).clone(),
+            )
+            .with_detail(reason),
         );
     }
     errors
@@ -294,22 +301,21 @@ pub(crate) fn host_name_error(
     anchor_name_constrained: bool,
 ) -> Option<SslError> {
     let (name, leaf) = (options.peer_name()?, chain.first()?);
-    let allow_common_name = || {
-        !anchor_name_constrained
-            && !chain[1..]
-                .iter()
-                .any(|c| c.extensions().iter().any(|e| e.oid() == NAME_CONSTRAINTS))
-    };
+    let allow_common_name =
+        || !anchor_name_constrained && !chain[1..].iter().any(webpki_check::has_name_constraints);
     let valid = PeerName::parse(name).is_some_and(|name| {
         webpki_check::valid_for_name(leaf, &name)
             || (options.dangerous_qt_host_name_matching()
                 && hostname::qt_rules_match(leaf, &name, allow_common_name))
     });
-    (!valid).then(|| SslError::with_certificate(SslErrorCode::HostNameMismatch, leaf.clone()))
+    (!valid).then(|| {
+        let error = SslError::with_certificate(SslErrorCode::HostNameMismatch, leaf.clone());
+        match webpki_check::unreadable(leaf) {
+            Some(_) => error.with_detail("webpki cannot read the leaf, so it is valid for no name"),
+            None => error,
+        }
+    })
 }
-
-/// The nameConstraints extension (RFC 5280, 4.2.1.10).
-const NAME_CONSTRAINTS: &str = "2.5.29.30";
 
 /// Whether `cert`'s extended key usage, if it has one, allows `purpose`.
 /// As in webpki and OpenSSL, anyExtendedKeyUsage does not stand in for

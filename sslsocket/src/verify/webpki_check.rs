@@ -64,28 +64,11 @@ impl Rejection {
     /// every algorithm identifier it supports.
     pub(crate) fn describe(&self) -> String {
         match self {
-            Rejection::Webpki(e) => match e {
-                webpki::Error::UnsupportedSignatureAlgorithmContext(_)
-                | webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
-                    "webpki rejected the chain: a signature uses an unsupported algorithm"
-                        .to_owned()
-                }
-                webpki::Error::CrlExpired { .. } => "webpki rejected the chain: the revocation \
-                    list of an issuer on the path has expired (its nextUpdate has passed); \
-                    get a current one"
-                    .to_owned(),
-                webpki::Error::InvalidCrlSignatureForPublicKey => "webpki rejected the chain: \
-                    a revocation list is not signed by the issuer it names"
-                    .to_owned(),
-                webpki::Error::IssuerNotCrlSigner => "webpki rejected the chain: the issuer \
-                    of a revocation list may not sign lists (its key usage lacks cRLSign)"
-                    .to_owned(),
-                e => format!("webpki rejected the chain: {e:?}"),
-            },
+            Rejection::Webpki(e) => format!("webpki rejected the chain: {}", reason(e)),
             Rejection::RootPurpose => {
                 "the trusted root's extended key usage does not allow this purpose".to_owned()
             }
-            Rejection::Unreadable(e) => format!("webpki cannot read the leaf: {e:?}"),
+            Rejection::Unreadable(e) => format!("webpki cannot read the leaf: {}", reason(e)),
             Rejection::NoRevocationLists => "every certificate must be covered by a revocation \
                 list, and none was given"
                 .to_owned(),
@@ -112,20 +95,29 @@ impl Rejection {
     }
 
     /// Whether `code` names the problem behind this rejection, so that a
-    /// list containing it explains the rejection.
+    /// list containing it explains the rejection. This is the mapping
+    /// table of docs/QT_MAPPING.md (D21); a reason Qt has no name for is
+    /// explained by `UnspecifiedError` only.
     pub(crate) fn explained_by(&self, code: SslErrorCode) -> bool {
         use webpki::Error as W;
         use SslErrorCode::*;
-        let Rejection::Webpki(error) = self else {
+        let (Rejection::Webpki(error) | Rejection::Unreadable(error)) = self else {
             return match self {
                 Rejection::RootPurpose => code == CertificateUntrusted,
                 Rejection::NoRevocationLists => code == CertificateStatusUnknown,
                 _ => false,
             };
         };
+        // A signature webpki cannot take: the signature (its algorithm), or
+        // the key that made it (a trusted root's or an intermediate's).
+        let signature_refused = matches!(
+            code,
+            CertificateSignatureFailed | CertificateUntrusted | InvalidCaCertificate
+        );
         match error {
             W::CertExpired { .. } => code == CertificateExpired,
             W::CertNotValidYet { .. } => code == CertificateNotYetValid,
+            W::InvalidCertValidity => matches!(code, CertificateExpired | CertificateNotYetValid),
             W::UnknownIssuer => matches!(
                 code,
                 UnableToGetLocalIssuerCertificate
@@ -137,27 +129,143 @@ impl Rejection {
             ),
             // webpki reports the last candidate it tried: a same-named
             // certificate with another key is, to OpenSSL, no issuer at all.
-            W::InvalidSignatureForPublicKey => matches!(
-                code,
-                CertificateSignatureFailed
-                    | UnableToGetLocalIssuerCertificate
-                    | UnableToVerifyFirstCertificate
-            ),
-            W::UnsupportedSignatureAlgorithmContext(_)
-            | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
-                code == CertificateSignatureFailed
+            W::InvalidSignatureForPublicKey => {
+                signature_refused
+                    || matches!(
+                        code,
+                        UnableToGetLocalIssuerCertificate | UnableToVerifyFirstCertificate
+                    )
             }
-            // A self-signed CA certificate used as a server's own: to Qt,
-            // an untrusted self-signed certificate.
-            W::CaUsedAsEndEntity => matches!(code, InvalidCaCertificate | SelfSignedCertificate),
-            W::EndEntityUsedAsCa | W::UnsupportedCertVersion => code == InvalidCaCertificate,
+            W::UnsupportedSignatureAlgorithmContext(_)
+            | W::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => signature_refused,
+            W::SignatureAlgorithmMismatch => code == CertificateSignatureFailed,
+            W::CaUsedAsEndEntity | W::RequiredEkuNotFoundContext(_) | W::EmptyEkuExtension => {
+                code == InvalidPurpose
+            }
+            W::EndEntityUsedAsCa => code == InvalidCaCertificate,
+            W::UnsupportedCertVersion => matches!(code, InvalidCaCertificate | InvalidPurpose),
             W::PathLenConstraintViolated => code == PathLengthExceeded,
-            W::RequiredEkuNotFoundContext(_) => code == InvalidPurpose,
             W::CertRevoked => code == CertificateRevoked,
             W::UnknownRevocationStatus => code == CertificateStatusUnknown,
-            _ => false,
+            _ => code == UnspecifiedError,
         }
     }
+
+    /// The certificate of `chain` an `UnspecifiedError` explaining this
+    /// rejection belongs on: the CA whose name constraints webpki cannot
+    /// use, else the leaf.
+    pub(crate) fn culprit<'a>(&self, chain: &'a [SslCertificate]) -> Option<&'a SslCertificate> {
+        use webpki::Error as W;
+        let constraints_at_fault = matches!(
+            self,
+            Rejection::Webpki(W::InvalidNetworkMaskConstraint | W::MalformedNameConstraint)
+        );
+        constraints_at_fault
+            .then(|| chain.iter().skip(1).find(|cert| has_name_constraints(cert)))
+            .flatten()
+            .or(chain.first())
+    }
+}
+
+/// Whether `certificate` restricts the names below it.
+pub(crate) fn has_name_constraints(certificate: &SslCertificate) -> bool {
+    certificate
+        .extensions()
+        .iter()
+        .any(|e| e.oid() == NAME_CONSTRAINTS)
+}
+
+/// The nameConstraints extension (RFC 5280, 4.2.1.10).
+const NAME_CONSTRAINTS: &str = "2.5.29.30";
+
+/// webpki's reason in words. Its own text for some errors lists every
+/// algorithm identifier it supports, which helps nobody.
+pub(crate) fn reason(error: &webpki::Error) -> String {
+    use webpki::Error as W;
+    match error {
+        W::UnsupportedSignatureAlgorithmContext(_) => {
+            "a signature uses an algorithm webpki does not accept".to_owned()
+        }
+        W::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+            "a signature uses an algorithm webpki does not accept for the signer's key".to_owned()
+        }
+        W::CrlExpired { .. } => "the revocation list of an issuer on the path has expired \
+            (its nextUpdate has passed); get a current one"
+            .to_owned(),
+        W::InvalidCrlSignatureForPublicKey => {
+            "a revocation list is not signed by the issuer it names".to_owned()
+        }
+        W::IssuerNotCrlSigner => "the issuer of a revocation list may not sign lists (its key \
+            usage lacks cRLSign)"
+            .to_owned(),
+        W::UnsupportedCriticalExtension => {
+            "a certificate has a critical extension webpki does not know".to_owned()
+        }
+        W::MaximumPathDepthExceeded => {
+            format!("webpki follows at most {WEBPKI_MAX_INTERMEDIATES} intermediates")
+        }
+        W::MaximumSignatureChecksExceeded | W::MaximumPathBuildCallsExceeded => {
+            format!("webpki gave up building a path ({error:?}): too many candidate issuers")
+        }
+        W::NameConstraintViolation => {
+            "a name of the leaf is outside a CA's name constraints".to_owned()
+        }
+        e => format!("{e:?}"),
+    }
+}
+
+/// Most intermediates webpki puts on a path.
+pub(crate) const WEBPKI_MAX_INTERMEDIATES: usize = 6;
+
+/// Why webpki cannot read `certificate` at all, if it cannot: what it
+/// finds malformed or unsupported in the certificate itself.
+pub(crate) fn unreadable(certificate: &SslCertificate) -> Option<webpki::Error> {
+    let der = CertificateDer::from(certificate.to_der());
+    EndEntityCert::try_from(&der).err()
+}
+
+/// Why webpki would not take a signature that sslsocket's own check finds
+/// sound: webpki accepts fewer algorithms and key sizes than exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SignatureRefusal {
+    /// The algorithm named inside the signed part differs from the one the
+    /// signature is made with.
+    AlgorithmMismatch,
+    /// webpki verifies no signatures of this algorithm.
+    UnsupportedAlgorithm,
+    /// webpki does not verify this algorithm's signatures with a key of the
+    /// issuer's kind or size (an RSA key under 2048 bits, say).
+    UnusableKey,
+}
+
+/// How webpki's own signature check, with the algorithms the handshake
+/// uses, treats `subject` signed by `issuer`; `None` when it takes it (or
+/// the certificate cannot be read, which is reported elsewhere).
+pub(crate) fn signature_refusal(
+    subject: &SslCertificate,
+    issuer: &SslCertificate,
+) -> Option<SignatureRefusal> {
+    let signed = subject.signed_parts()?;
+    if signed.inner_algorithm != signed.algorithm {
+        return Some(SignatureRefusal::AlgorithmMismatch);
+    }
+    let (key_algorithm, key) = issuer.public_key_parts()?;
+    let mut algorithms = signature_algorithms()
+        .all
+        .iter()
+        .filter(|algorithm| algorithm.signature_alg_id().as_ref() == signed.algorithm)
+        .peekable();
+    if algorithms.peek().is_none() {
+        return Some(SignatureRefusal::UnsupportedAlgorithm);
+    }
+    let verified = algorithms
+        .filter(|algorithm| algorithm.public_key_alg_id().as_ref() == key_algorithm)
+        .any(|algorithm| {
+            algorithm
+                .verify_signature(key, signed.tbs, signed.signature)
+                .is_ok()
+        });
+    (!verified).then_some(SignatureRefusal::UnusableKey)
 }
 
 /// What webpki's accepted path tells the rest of verification.
@@ -209,12 +317,17 @@ pub(crate) fn uncovered(
 ) -> Vec<SslError> {
     chain
         .iter()
-        .filter(|certificate| !certificate.is_self_signed())
-        .filter(|certificate| {
+        .enumerate()
+        .filter(|(_, certificate)| !certificate.is_self_signed())
+        .filter(|&(i, certificate)| {
             let der = CertificateDer::from(certificate.to_der());
-            end_entity(&der).is_ok_and(|cert| !crls.iter().any(|crl| crl.covers(&cert)))
+            end_entity(&der).is_ok_and(|cert| {
+                !crls
+                    .iter()
+                    .any(|crl| crl.covers(&cert, certificate, i == 0))
+            })
         })
-        .map(|certificate| {
+        .map(|(_, certificate)| {
             SslError::with_certificate(SslErrorCode::CertificateStatusUnknown, certificate.clone())
         })
         .collect()
@@ -239,16 +352,17 @@ pub(crate) fn revoked(
     let lists = newest_first(crls);
     chain
         .iter()
-        .filter(|certificate| {
+        .enumerate()
+        .filter(|&(i, certificate)| {
             let der = CertificateDer::from(certificate.to_der());
             end_entity(&der).is_ok_and(|cert| {
                 lists
                     .iter()
-                    .find(|crl| crl.covers(&cert))
+                    .find(|crl| crl.covers(&cert, certificate, i == 0))
                     .is_some_and(|crl| crl.names(&cert))
             })
         })
-        .map(|certificate| {
+        .map(|(_, certificate)| {
             SslError::with_certificate(SslErrorCode::CertificateRevoked, certificate.clone())
         })
         .collect()

@@ -25,13 +25,21 @@
 //!    - at a certificate whose issuer is neither trusted nor presented:
 //!      `UnableToGetLocalIssuerCertificate` (on that certificate; for a lone
 //!      leaf, `UnableToVerifyFirstCertificate` follows in step 4);
-//!    - longer than the depth limit: `UnspecifiedError` (with a detail) on
-//!      the first certificate beyond the limit, *instead of* the above, and
-//!      the rest of the checks only look at the path up to that certificate,
-//!      as OpenSSL stops building there.
-//! 3. Extensions, certificate by certificate from the leaf up:
+//!    - longer than the depth limit, or with more intermediates than webpki
+//!      follows (six): `UnspecifiedError` (with a detail) on the first
+//!      certificate beyond the limit, *instead of* the above, and the rest of
+//!      the checks only look at the path up to that certificate, as OpenSSL
+//!      stops building there.
+//! 3. The certificates themselves and their extensions, certificate by
+//!    certificate from the leaf up:
+//!    `UnspecifiedError` with webpki's reason for a certificate webpki
+//!    cannot read (an unknown critical extension, a duplicate extension);
 //!    `InvalidCaCertificate` for an issuer without basicConstraints cA=TRUE
-//!    (a v1 self-signed top is tolerated, a v1 intermediate is not);
+//!    (a v1 self-signed top is tolerated, a v1 intermediate is not), or one
+//!    whose key webpki does not verify signatures with (an RSA key under
+//!    2048 bits; for the trusted root that is `CertificateUntrusted`);
+//!    `InvalidPurpose` on a leaf that is a CA certificate or not X.509 v3,
+//!    as webpki takes neither as an end entity;
 //!    `InvalidPurpose` when the extended key usage is present and lacks
 //!    serverAuth/clientAuth (anyExtendedKeyUsage does not count, as in webpki
 //!    and OpenSSL), and also right after `InvalidCaCertificate`, because
@@ -43,7 +51,9 @@
 //! 4. Signatures and validity, certificate by certificate from the top down
 //!    to the leaf: first `UnableToVerifyFirstCertificate` for a lone leaf
 //!    without issuer; then for each certificate `CertificateSignatureFailed`
-//!    (its issuer's key does not verify it), `CertificateNotYetValid`,
+//!    (its issuer's key does not verify it, or it is made with an
+//!    algorithm webpki does not accept, such as SHA-1, or names another
+//!    algorithm inside than it is made with), `CertificateNotYetValid`,
 //!    `CertificateExpired`. The trusted root's validity is not checked
 //!    (webpki does not check it either).
 //!
@@ -63,6 +73,9 @@
 //! | issued by a certificate that is not a CA | InvalidCaCertificate, InvalidPurpose (both on the issuer), then the rest |
 //! | intermediate path length violated | PathLengthExceeded (on the constrained CA) |
 //! | chain longer than the depth limit | UnspecifiedError |
+//! | CA certificate as the leaf | InvalidPurpose (on the leaf) |
+//! | trusted root with a 1024-bit RSA key | CertificateUntrusted (on the root) |
+//! | leaf signed with SHA-1 | CertificateSignatureFailed (on the leaf) |
 //!
 //! # Paths
 //!
@@ -87,10 +100,14 @@
 //!   `CertificateSignatureFailed` (OpenSSL does not check self-signatures).
 //! - keyUsage is not checked (webpki ignores it); neither are the Netscape
 //!   certificate type and SGC purposes.
-//! - What webpki rejects and these checks do not name (a malformed or v1
-//!   leaf, a CA certificate used as a leaf, unsupported algorithms, name
-//!   constraints) is left to `verify_chain`, which adds an
-//!   `UnspecifiedError` with webpki's reason.
+//! - OpenSSL takes a CA certificate or a v1 certificate as a leaf, and
+//!   (at its default security level) SHA-1 signatures and 1024-bit RSA
+//!   keys; webpki does not, so they are listed (see above).
+//! - What webpki rejects and these checks do not name (name constraints,
+//!   its resource limits) is left to `verify_chain`, which adds an
+//!   `UnspecifiedError` with webpki's reason, on the constrained CA when its
+//!   constraints are malformed, else on the leaf. The table of which
+//!   webpki reason gives which Qt code is D21 in `docs/QT_MAPPING.md`.
 
 mod checks;
 mod path;
