@@ -1437,7 +1437,24 @@ fn webpki_rejection_reasons() {
     )
     .certificate();
 
+    let mut no_cert_sign = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    no_cert_sign
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "No keyCertSign");
+    no_cert_sign.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    no_cert_sign.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    no_cert_sign.use_authority_key_identifier_extension = true;
+    let no_cert_sign = pki.root.issue(no_cert_sign, Default::default());
+    let below_no_cert_sign = no_cert_sign.leaf(&LEAF_NAMES).certificate();
+    let no_cert_sign = no_cert_sign.certificate();
+
     let mut scenarios = vec![
+        scenario(
+            "an intermediate whose key usage lacks keyCertSign: webpki does not look",
+            &[&below_no_cert_sign, &no_cert_sign],
+            pki.for_host(host),
+            &[],
+        ),
         scenario(
             "InvalidNetworkMaskConstraint: a CA with a mask that is not a prefix",
             &[&below_bad_mask, &bad_mask],
