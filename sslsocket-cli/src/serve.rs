@@ -100,6 +100,15 @@ pub struct ServeArgs {
     /// stay silent before it is disconnected.
     #[arg(long, value_name = "SECONDS", default_value = "30")]
     timeout: String,
+    /// Seconds a new client has to send its ClientHello (never more than
+    /// --timeout); silent connections are closed then.
+    #[arg(long, value_name = "SECONDS", default_value = "3")]
+    hello_timeout: String,
+    /// Most handshakes in progress at once [default: 256 per processor,
+    /// 512 to 4096]. At the limit, the oldest client that has not sent its
+    /// ClientHello yet is dropped to make room for a new one.
+    #[arg(long, value_name = "N")]
+    max_handshakes: Option<usize>,
     /// Log JSON on stdout, one object per line, instead of text on stderr.
     #[arg(long)]
     json: bool,
@@ -293,6 +302,10 @@ struct ClientContext {
 pub fn run(args: ServeArgs) -> Outcome {
     let mut problems = Problems::default();
     let timeout = problems.check("--timeout", parse_seconds(&args.timeout));
+    let hello_timeout = problems.check("--hello-timeout", parse_seconds(&args.hello_timeout));
+    if args.max_handshakes == Some(0) {
+        problems.add("--max-handshakes", "must be at least 1");
+    }
     let mut configuration = SslConfiguration::new();
     let generated = !args.identity.given();
     if generated {
@@ -323,7 +336,8 @@ pub fn run(args: ServeArgs) -> Outcome {
     if args.verify == VerifyArg::None && !args.trust.ca.is_empty() {
         eprintln!("note: --ca is for client certificates, which --verify none does not ask for; add --verify query or peer");
     }
-    let (Some(timeout), false) = (timeout, problems.any()) else {
+    let (Some(timeout), Some(hello_timeout), false) = (timeout, hello_timeout, problems.any())
+    else {
         return Outcome::InputError;
     };
 
@@ -339,6 +353,10 @@ pub fn run(args: ServeArgs) -> Outcome {
         }
     };
     server.set_handshake_timeout(Some(timeout));
+    server.set_client_hello_timeout(Some(hello_timeout));
+    if let Some(max) = args.max_handshakes {
+        server.set_max_concurrent_handshakes(max);
+    }
     let starttls = args.starttls.map(ServeStartTls::protocol);
     if starttls.is_some() {
         server.set_mode(ServerMode::Plain);

@@ -1005,6 +1005,70 @@ fn serve_self_signed_and_connect_by_fingerprint() {
     assert!(server.wait_for_exit(STEP).success(), "{}", server.output());
 }
 
+/// `--hello-timeout` closes connections that say nothing, and
+/// `--max-handshakes` lets a real client in past more silent ones than it
+/// allows (the oldest silent one makes room).
+#[test]
+fn serve_drops_silent_clients_and_still_serves() {
+    use std::io::Read;
+    let dir = TempDir::new().unwrap();
+    let (mut server, port) = peers::serve(
+        dir.path(),
+        &[
+            "--hello-timeout",
+            "1",
+            "--timeout",
+            "60",
+            "--max-handshakes",
+            "5",
+        ],
+    );
+    let mut silent: Vec<std::net::TcpStream> = (0..10)
+        .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).unwrap())
+        .collect();
+    let (code, out, err) = run(
+        dir.path(),
+        &[
+            "connect",
+            &format!("127.0.0.1:{port}"),
+            "--verify",
+            "query",
+            "--handshake-only",
+            "--timeout",
+            "10",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}\n{}", server.output());
+    for stream in &mut silent {
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+            .unwrap();
+        let ended = match stream.read(&mut [0; 64]) {
+            Ok(n) => n == 0,
+            Err(e) => !matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ),
+        };
+        assert!(
+            ended,
+            "a silent connection stayed open\n{}",
+            server.output()
+        );
+    }
+    let stop = Command::new("kill")
+        .args(["-INT", &server.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(stop.success());
+    assert!(server.wait_for_exit(STEP).success(), "{}", server.output());
+    assert!(
+        server.stderr().contains("dropped before its ClientHello"),
+        "{}",
+        server.output()
+    );
+}
+
 #[test]
 fn serve_stops_cleanly_on_sigint() {
     let dir = TempDir::new().unwrap();
@@ -1037,6 +1101,8 @@ fn serve_input_errors_exit_2() {
         (&["serve", "--echo", "--http"], "cannot be used with"),
         (&["serve", "--listen", "256.0.0.1:1"], "256.0.0.1"),
         (&["serve", "--protocol", "SslV3"], "SslV3 is refused"),
+        (&["serve", "--max-handshakes", "0"], "at least 1"),
+        (&["serve", "--hello-timeout", "soon"], "--hello-timeout"),
     ];
     for (args, needle) in cases {
         let (code, out, err) = run(dir.path(), args);

@@ -62,6 +62,9 @@ struct Tls {
     queued_before_handshake: u64,
     /// Ciphertext rustls holds for the network, as of the last processing.
     tls_bytes_to_write: usize,
+    /// A server's: the client's hello is in and answered (the server has
+    /// its reply to send, or the handshake is over).
+    hello_answered: bool,
 }
 
 impl Tls {
@@ -125,6 +128,11 @@ impl Channel {
 
     pub(crate) fn is_handshaking(&self) -> bool {
         self.tls.as_ref().is_some_and(|tls| !tls.encrypted)
+    }
+
+    /// For a server: whether the client's hello has come and been answered.
+    pub(crate) fn client_hello_answered(&self) -> bool {
+        self.tls.as_ref().is_some_and(|tls| tls.hello_answered)
     }
 
     pub(crate) fn peer_closed(&self) -> bool {
@@ -215,6 +223,7 @@ impl Channel {
             plaintext_pending: 0,
             queued_before_handshake: 0,
             tls_bytes_to_write: 0,
+            hello_answered: false,
         });
         self.mode = mode;
         self.events.push(Event::ModeChanged(mode));
@@ -327,6 +336,11 @@ impl Channel {
         let fresh_plaintext = state.plaintext_bytes_to_read() > tls.plaintext_pending;
         tls.plaintext_pending = state.plaintext_bytes_to_read();
         tls.tls_bytes_to_write = state.tls_bytes_to_write();
+        if matches!(tls.connection, Connection::Server(_))
+            && (state.tls_bytes_to_write() > 0 || !tls.connection.is_handshaking())
+        {
+            tls.hello_answered = true;
+        }
         if state.peer_has_closed() && !self.peer_closed {
             self.peer_closed = true;
             self.events.push(Event::AlertReceived {

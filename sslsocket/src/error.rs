@@ -380,6 +380,10 @@ pub enum Error {
         /// What was being waited for.
         operation: &'static str,
     },
+    /// A server dropped a client whose handshake had not received a
+    /// complete ClientHello, to make room for a new client: it was at its
+    /// limit of concurrent handshakes, and this was the oldest such one.
+    HandshakeEvicted,
     /// The peer closed the connection before the operation could finish
     /// (e.g. in the middle of the handshake).
     RemoteHostClosed,
@@ -479,6 +483,10 @@ impl fmt::Display for Error {
             },
             Error::ConnectFailed { target, source } => write!(f, "cannot connect to {target}: {source}"),
             Error::Timeout { operation } => write!(f, "timed out while {operation}"),
+            Error::HandshakeEvicted => f.write_str(
+                "dropped before its ClientHello was complete: the server was at its limit of \
+                 concurrent handshakes, and the oldest such client makes room for a new one",
+            ),
             Error::RemoteHostClosed => f.write_str("the remote host closed the connection"),
             Error::VerificationFailed { errors } => {
                 f.write_str("the peer's certificate was rejected")?;
@@ -523,7 +531,7 @@ impl From<Error> for io::Error {
         }
         let kind = match &e {
             Error::Timeout { .. } => io::ErrorKind::TimedOut,
-            Error::RemoteHostClosed => io::ErrorKind::ConnectionAborted,
+            Error::RemoteHostClosed | Error::HandshakeEvicted => io::ErrorKind::ConnectionAborted,
             Error::ConnectFailed { source, .. } => source.kind(),
             Error::HostNotFound { .. } => io::ErrorKind::NotFound,
             Error::InvalidState { .. } => io::ErrorKind::NotConnected,

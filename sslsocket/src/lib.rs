@@ -213,6 +213,7 @@ pub mod key_exchange;
 mod net;
 mod pem;
 pub mod server;
+mod server_handshakes;
 mod server_settings;
 pub mod socket;
 mod socket_core;

@@ -16,9 +16,14 @@
 //! Handshakes run on threads of their own (kept for a while for the next
 //! clients), each handshake on one, so a client that connects
 //! and then says nothing (or speaks something other than TLS) delays nobody:
-//! it is dropped when its [handshake timeout](ServerSettings::set_handshake_timeout)
+//! it is dropped when its [ClientHello deadline](ServerSettings::set_client_hello_timeout)
+//! (3 s) or its [handshake timeout](ServerSettings::set_handshake_timeout)
 //! (5 s by default, as in Qt) runs out, while the clients behind it are
-//! served. A client that is dropped is not returned; it is reported as a
+//! served. Handshakes in progress have a bound of their own
+//! ([`set_max_concurrent_handshakes`](ServerSettings::set_max_concurrent_handshakes),
+//! hundreds to thousands), apart from Qt's queue of finished connections;
+//! at the bound, the oldest handshake still waiting for its ClientHello
+//! makes room for a newcomer. A client that is dropped is not returned; it is reported as a
 //! [`ServerEvent`] (Qt's `errorOccurred` / `handshakeInterruptedOnError`
 //! signals), so the program can log it.
 //!
@@ -85,7 +90,7 @@
 //! # Ok::<(), sslsocket::Error>(())
 //! ```
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::io;
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream, ToSocketAddrs};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -95,11 +100,12 @@ use std::time::{Duration, Instant};
 use crate::configuration::SslConfiguration;
 use crate::error::{Error, Result, SslError};
 use crate::net;
-use crate::server_settings::{finish_handshake, queue_event, start_handshake};
+use crate::server_handshakes::{Deadlines, Handshakes, HelloReceived};
 pub use crate::server_settings::{
-    ServerEvent, ServerMode, ServerSettings, DEFAULT_HANDSHAKE_TIMEOUT,
-    DEFAULT_MAX_PENDING_CONNECTIONS,
+    default_max_concurrent_handshakes, ServerEvent, ServerMode, ServerSettings,
+    DEFAULT_CLIENT_HELLO_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_PENDING_CONNECTIONS,
 };
+use crate::server_settings::{finish_handshake, queue_event, start_handshake};
 use crate::socket::SslSocket;
 use crate::worker_pool::WorkerPool;
 
@@ -133,7 +139,7 @@ pub struct SslServer {
     receiver: mpsc::Receiver<Message>,
     /// Handshakes running, by id: a clone of each stream, so that `close`
     /// can cut them off (`None` if the clone could not be made).
-    handshaking: HashMap<u64, Option<TcpStream>>,
+    handshaking: Handshakes<u64, Option<TcpStream>>,
     next_id: u64,
     /// Encrypted sockets not yet taken (`nextPendingConnection`).
     ready: VecDeque<SslSocket<TcpStream>>,
@@ -160,7 +166,7 @@ impl SslServer {
             listener: None,
             sender,
             receiver,
-            handshaking: HashMap::new(),
+            handshaking: Handshakes::new(),
             next_id: 0,
             ready: VecDeque::new(),
             events: VecDeque::new(),
@@ -200,7 +206,7 @@ impl SslServer {
     pub fn close(&mut self) {
         self.collect();
         self.listener = None;
-        for stream in self.handshaking.drain().filter_map(|(_, stream)| stream) {
+        for stream in self.handshaking.drain().flatten() {
             let _ = stream.shutdown(Shutdown::Both);
         }
         self.ready.clear();
@@ -350,7 +356,10 @@ impl SslServer {
         let Some(listening) = &self.listener else {
             return Err(net::not_listening());
         };
-        if self.handshaking.len() + self.ready.len() >= self.settings.max_pending_connections() {
+        let limit = self.settings.max_concurrent_handshakes();
+        if self.ready.len() >= self.settings.max_pending_connections()
+            || !self.handshaking.has_room(limit)
+        {
             return Ok(false);
         }
         let (stream, peer) = match listening.listener.accept() {
@@ -379,17 +388,40 @@ impl SslServer {
         Ok(true)
     }
 
+    /// At the bound on handshakes, drops the oldest one still without a
+    /// ClientHello to make room for a new client.
+    fn make_room(&mut self) {
+        if self.handshaking.len() < self.settings.max_concurrent_handshakes() {
+            return;
+        }
+        let Some((peer, stream)) = self.handshaking.evict_silent() else {
+            return;
+        };
+        // Its thread sees the connection end and finishes; its report is
+        // ignored, as it is no longer running.
+        if let Some(stream) = stream {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+        self.record(ServerEvent::HandshakeFailed {
+            peer,
+            error: Error::HandshakeEvicted,
+        });
+    }
+
     fn start_handshake(&mut self, stream: TcpStream, peer: SocketAddr) {
+        self.make_room();
         let id = self.next_id;
         self.next_id += 1;
+        let deadlines = Deadlines::starting_now(&self.settings);
         let handle = stream.try_clone().ok();
         let socket = SslSocket::with_core(Some(stream), self.settings.socket_core(peer));
-        let timeout = self.settings.handshake_timeout();
+        let hello = HelloReceived::default();
+        let hello_in = hello.clone();
         let sender = self.sender.clone();
         let waker = self.listener.as_ref().map(|l| l.waker.clone());
         let started = self.workers.run(Box::new(move || {
             let result = catch_unwind(AssertUnwindSafe(|| {
-                handshake(socket, timeout, peer, &sender)
+                handshake(socket, deadlines, &hello_in, peer, &sender)
             }))
             .unwrap_or_else(|_| {
                 Err(Error::InvalidState {
@@ -403,9 +435,7 @@ impl SslServer {
             }
         }));
         match started {
-            Ok(()) => {
-                self.handshaking.insert(id, handle);
-            }
+            Ok(()) => self.handshaking.insert(id, peer, handle, hello),
             Err(error) => self.record(ServerEvent::HandshakeFailed {
                 peer,
                 error: Error::Io(error),
@@ -464,12 +494,18 @@ impl Listening {
 /// each certificate error of the client to the server.
 fn handshake(
     mut socket: SslSocket<TcpStream>,
-    timeout: Option<Duration>,
+    deadlines: Deadlines,
+    hello: &HelloReceived,
     peer: SocketAddr,
     sender: &mpsc::Sender<Message>,
 ) -> Result<Box<SslSocket<TcpStream>>> {
     start_handshake(&mut socket)?;
-    let result = socket.wait_for_encrypted(timeout);
+    let result = socket
+        .wait_for_client_hello(Deadlines::left(deadlines.hello))
+        .and_then(|()| {
+            hello.set();
+            socket.wait_for_encrypted(Deadlines::left(deadlines.overall))
+        });
     let socket = finish_handshake(socket, result, |error| {
         let _ = sender.send(Message::PeerVerifyError { peer, error });
     })?;

@@ -19,9 +19,23 @@ use crate::verify::{IgnoreRule, PeerVerifyDecision, SslErrorsDecision};
 /// How long a handshake may take by default: Qt's `QSslServer` default.
 pub const DEFAULT_HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// How many connections may wait (handshaking, or ready to be taken) by
-/// default: Qt's `QTcpServer` default.
+/// How many finished connections may wait to be taken by default: Qt's
+/// `QTcpServer` default.
 pub const DEFAULT_MAX_PENDING_CONNECTIONS: usize = 30;
+
+/// How long a new client has by default, from when it is accepted, to send
+/// its ClientHello. Silent connections are what a hostile client holds
+/// open cheaply, so this is much shorter than the whole handshake's time.
+pub const DEFAULT_CLIENT_HELLO_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// How many handshakes may run at once by default: 256 per processor,
+/// between 512 and 4096.
+pub fn default_max_concurrent_handshakes() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, std::num::NonZeroUsize::get)
+        .saturating_mul(256)
+        .clamp(512, 4096)
+}
 
 /// Appends `event` to a server's `events`, dropping the oldest beyond
 /// [`MAX_QUEUED_EVENTS`].
@@ -88,7 +102,9 @@ pub struct ServerSettings {
     configuration: SslConfiguration,
     mode: ServerMode,
     handshake_timeout: Option<Duration>,
+    client_hello_timeout: Option<Duration>,
     max_pending: usize,
+    max_handshakes: usize,
     ignore: IgnoreRule,
     on_ssl_errors: Option<SslErrorsHook>,
     on_peer_verify_error: Option<PeerVerifyErrorHook>,
@@ -99,7 +115,9 @@ impl std::fmt::Debug for ServerSettings {
         f.debug_struct("ServerSettings")
             .field("mode", &self.mode)
             .field("handshake_timeout", &self.handshake_timeout)
+            .field("client_hello_timeout", &self.client_hello_timeout)
             .field("max_pending", &self.max_pending)
+            .field("max_handshakes", &self.max_handshakes)
             .finish_non_exhaustive()
     }
 }
@@ -113,7 +131,9 @@ impl ServerSettings {
             configuration,
             mode: ServerMode::Encrypted,
             handshake_timeout: Some(DEFAULT_HANDSHAKE_TIMEOUT),
+            client_hello_timeout: Some(DEFAULT_CLIENT_HELLO_TIMEOUT),
             max_pending: DEFAULT_MAX_PENDING_CONNECTIONS,
+            max_handshakes: default_max_concurrent_handshakes(),
             ignore: IgnoreRule::Nothing,
             on_ssl_errors: None,
             on_peer_verify_error: None,
@@ -164,18 +184,54 @@ impl ServerSettings {
         self.handshake_timeout = timeout;
     }
 
-    /// How many connections may be pending at once, handshaking or ready
-    /// to be taken (`maxPendingConnections`); 30 by default.
+    /// How long a new client has, from when it is accepted, to send its
+    /// ClientHello; [`DEFAULT_CLIENT_HELLO_TIMEOUT`] (3 s) by default. `None`
+    /// leaves only the [handshake timeout](Self::handshake_timeout), which
+    /// also bounds this one.
+    pub fn client_hello_timeout(&self) -> Option<Duration> {
+        self.client_hello_timeout
+    }
+
+    /// Sets how long a new client has to send its ClientHello. A client
+    /// that has not sent a complete one by then is dropped (reported as
+    /// [`ServerEvent::HandshakeFailed`] with [`Error::Timeout`]).
+    pub fn set_client_hello_timeout(&mut self, timeout: Option<Duration>) {
+        self.client_hello_timeout = timeout;
+    }
+
+    /// How many finished connections may wait to be taken
+    /// (`maxPendingConnections`); 30 by default.
     pub fn max_pending_connections(&self) -> usize {
         self.max_pending
     }
 
-    /// Sets how many connections may be pending at once
-    /// (`setMaxPendingConnections`; at least 1). When that many are, the
+    /// Sets how many finished connections may wait to be taken
+    /// (`setMaxPendingConnections`; at least 1). When that many wait, the
     /// server stops taking connections from the operating system until the
     /// program takes some; further clients wait in the listen backlog.
+    /// Handshakes in progress do not count: they have their own, larger
+    /// bound ([`set_max_concurrent_handshakes`](Self::set_max_concurrent_handshakes)),
+    /// so clients that connect and say nothing cannot fill this queue.
     pub fn set_max_pending_connections(&mut self, max: usize) {
         self.max_pending = max.max(1);
+    }
+
+    /// How many handshakes may run at once;
+    /// [`default_max_concurrent_handshakes`] by default.
+    pub fn max_concurrent_handshakes(&self) -> usize {
+        self.max_handshakes
+    }
+
+    /// Sets how many handshakes may run at once (at least 1). At the bound,
+    /// a new client still gets in if some handshake has not sent a complete
+    /// ClientHello yet: the oldest such one is dropped to make room
+    /// (reported as [`ServerEvent::HandshakeFailed`] with
+    /// [`Error::HandshakeEvicted`]). Only when every running handshake has
+    /// sent its hello does the server stop taking connections until one
+    /// ends. The blocking server runs each handshake on a thread, so this
+    /// also bounds its threads.
+    pub fn set_max_concurrent_handshakes(&mut self, max: usize) {
+        self.max_handshakes = max.max(1);
     }
 
     // --- verification settings, installed on every accepted socket -----------

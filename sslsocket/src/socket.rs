@@ -19,7 +19,7 @@ use crate::driver::{closed_by_peer, Direction, Driver, FrontEnd, Progress};
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::net;
-use crate::socket_core::{cannot_connect, ReadNow};
+use crate::socket_core::{cannot_connect, ReadNow, CLIENT_HELLO_WAIT};
 pub use crate::socket_core::{SocketCore, DEFAULT_WAIT};
 use crate::state::SocketState;
 
@@ -321,6 +321,16 @@ impl<S: Transport> SslSocket<S> {
         let deadline = self.core.handshake_deadline(deadline);
         self.drive(deadline, "waiting for the handshake", |core| {
             core.handshake_delivered()
+        })
+    }
+
+    /// A server's handshake up to the client's hello, answered, within
+    /// `timeout`: the servers' deadline for a new client's first bytes.
+    pub(crate) fn wait_for_client_hello(&mut self, timeout: Option<Duration>) -> Result<()> {
+        let deadline = timeout.map(|t| Instant::now() + t);
+        self.core.check_handshake_started()?;
+        self.drive(deadline, CLIENT_HELLO_WAIT, |core| {
+            core.channel.client_hello_answered()
         })
     }
 

@@ -781,6 +781,9 @@ impl SocketCore {
     }
 }
 
+/// What a server's socket waits for first: the client's hello.
+pub(crate) const CLIENT_HELLO_WAIT: &str = "waiting for the client's hello";
+
 /// Qt's default for the `waitFor*` functions, and how long a disconnect
 /// may take to send what is queued.
 pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);

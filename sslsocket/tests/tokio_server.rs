@@ -97,7 +97,10 @@ async fn a_thousand_handshakes_at_once() {
     let pki = TestPki::new();
     let (mut server, port) = listening(pki.server_configuration()).await;
     server.set_max_pending_connections(connections);
+    server.set_max_concurrent_handshakes(connections);
     server.set_handshake_timeout(load_wait);
+    // The clients connect, then all wait for the last before saying hello.
+    server.set_client_hello_timeout(load_wait);
     let serving = tokio::spawn(async move {
         let mut echoes = JoinSet::new();
         let mut peak = 0;

@@ -1,6 +1,6 @@
 //! The async TLS server (`QSslServer`) on tokio.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -8,12 +8,13 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use ::tokio::net::{TcpListener, TcpStream, ToSocketAddrs};
-use ::tokio::task::{JoinError, JoinSet};
+use ::tokio::task::{AbortHandle, JoinError, JoinSet};
 
 use super::SslSocket;
 use crate::configuration::SslConfiguration;
 use crate::error::{Error, Result};
 use crate::net;
+use crate::server_handshakes::{Deadlines, Handshakes, HelloReceived};
 use crate::server_settings::{
     finish_handshake, queue_event, start_handshake, ServerEvent, ServerMode, ServerSettings,
 };
@@ -51,8 +52,10 @@ type Handshake = (SocketAddr, Result<SslSocket<TcpStream>>);
 /// the [handshake timeout](ServerSettings::set_handshake_timeout) (5 s by default),
 /// and returns the sockets whose handshake succeeded, in the order they
 /// finished. A slow or silent client therefore holds up nobody: it only
-/// occupies one of the [pending slots](ServerSettings::set_max_pending_connections)
-/// until its timeout. Failed clients are reported as [`ServerEvent`]s.
+/// occupies one of the [handshake places](ServerSettings::set_max_concurrent_handshakes)
+/// until its [ClientHello deadline](ServerSettings::set_client_hello_timeout)
+/// (3 s), and gives it up sooner to a newcomer when they are all taken.
+/// Failed clients are reported as [`ServerEvent`]s.
 ///
 /// Dropping the server (or calling [`close`](Self::close)) stops listening,
 /// cancels the handshakes still running (their sockets are dropped) and
@@ -62,13 +65,13 @@ pub struct SslServer {
     listener: Option<TcpListener>,
     handshakes: JoinSet<Handshake>,
     /// The client of each running handshake task, to report one that panics.
-    peers: HashMap<::tokio::task::Id, SocketAddr>,
+    handshaking: Handshakes<::tokio::task::Id, AbortHandle>,
     /// Sockets ready to be taken (`nextPendingConnection`).
     ready: VecDeque<SslSocket<TcpStream>>,
     events: EventLog,
 }
 
-server_plumbing!(handshakes);
+server_plumbing!(handshaking);
 
 impl SslServer {
     /// A server using `configuration` for every connection; checked as for
@@ -78,7 +81,7 @@ impl SslServer {
             settings: ServerSettings::new(configuration)?,
             listener: None,
             handshakes: JoinSet::new(),
-            peers: HashMap::new(),
+            handshaking: Handshakes::new(),
             ready: VecDeque::new(),
             events: EventLog::default(),
         })
@@ -123,7 +126,7 @@ impl SslServer {
         self.listener = None;
         // Dropping a JoinSet aborts its tasks; each drops its socket.
         self.handshakes = JoinSet::new();
-        self.peers.clear();
+        self.handshaking.drain().for_each(drop);
         self.ready.clear();
     }
 
@@ -170,7 +173,10 @@ impl SslServer {
             let Some(listener) = &self.listener else {
                 return Poll::Ready(Err(net::not_listening()));
             };
-            if self.handshakes.len() + self.ready.len() >= self.settings.max_pending_connections() {
+            let limit = self.settings.max_concurrent_handshakes();
+            if self.ready.len() >= self.settings.max_pending_connections()
+                || !self.handshaking.has_room(limit)
+            {
                 // A finishing handshake wakes us (collect polled the set).
                 return Poll::Pending;
             }
@@ -199,7 +205,7 @@ impl SslServer {
 
     /// Connections being handshaken right now.
     pub fn handshakes_in_progress(&self) -> usize {
-        self.handshakes.len()
+        self.handshaking.len()
     }
 
     // --- events -------------------------------------------------------------
@@ -240,7 +246,10 @@ impl SslServer {
     fn handle(&mut self, finished: std::result::Result<(::tokio::task::Id, Handshake), JoinError>) {
         match finished {
             Ok((id, (peer, result))) => {
-                self.peers.remove(&id);
+                if self.handshaking.remove(&id).is_none() {
+                    // Dropped to make room: reported then.
+                    return;
+                }
                 match result {
                     Ok(socket) => self.ready.push_back(socket),
                     Err(error) => self
@@ -249,7 +258,7 @@ impl SslServer {
                 }
             }
             Err(error) => {
-                let peer = self.peers.remove(&error.id());
+                let peer = self.handshaking.remove(&error.id());
                 if let (true, Some(peer)) = (error.is_panic(), peer) {
                     self.events.push(ServerEvent::HandshakeFailed {
                         peer,
@@ -265,6 +274,21 @@ impl SslServer {
 
     /// A new client: to the ready queue in plain mode, to a handshake task
     /// of its own in encrypted mode.
+    /// At the bound on handshakes, drops the oldest one still without a
+    /// ClientHello to make room for a new client.
+    fn make_room(&mut self) {
+        if self.handshaking.len() < self.settings.max_concurrent_handshakes() {
+            return;
+        }
+        if let Some((peer, task)) = self.handshaking.evict_silent() {
+            task.abort();
+            self.events.push(ServerEvent::HandshakeFailed {
+                peer,
+                error: Error::HandshakeEvicted,
+            });
+        }
+    }
+
     fn take_connection(&mut self, stream: TcpStream, peer: SocketAddr) {
         let _ = stream.set_nodelay(true);
         match self.settings.mode() {
@@ -273,13 +297,17 @@ impl SslServer {
                 self.ready.push_back(socket);
             }
             ServerMode::Encrypted => {
+                self.make_room();
+                let deadlines = Deadlines::starting_now(&self.settings);
                 let socket = SslSocket::with_core(Some(stream), self.settings.socket_core(peer));
-                let timeout = self.settings.handshake_timeout();
+                let hello = HelloReceived::default();
+                let hello_in = hello.clone();
                 let log = self.events.clone();
-                let task = self
-                    .handshakes
-                    .spawn(async move { (peer, handshake(socket, timeout, peer, &log).await) });
-                self.peers.insert(task.id(), peer);
+                let task = self.handshakes.spawn(async move {
+                    let result = handshake(socket, deadlines, &hello_in, peer, &log).await;
+                    (peer, result)
+                });
+                self.handshaking.insert(task.id(), peer, task, hello);
             }
         }
     }
@@ -289,12 +317,21 @@ impl SslServer {
 /// certificate error of the client to the server.
 async fn handshake(
     mut socket: SslSocket<TcpStream>,
-    timeout: Option<Duration>,
+    deadlines: Deadlines,
+    hello: &HelloReceived,
     peer: SocketAddr,
     log: &EventLog,
 ) -> Result<SslSocket<TcpStream>> {
     start_handshake(&mut socket)?;
-    let result = socket.wait_for_encrypted(timeout).await;
+    let mut result = socket
+        .wait_for_client_hello(Deadlines::left(deadlines.hello))
+        .await;
+    if result.is_ok() {
+        hello.set();
+        result = socket
+            .wait_for_encrypted(Deadlines::left(deadlines.overall))
+            .await;
+    }
     finish_handshake(socket, result, |error| {
         log.push(ServerEvent::PeerVerifyError { peer, error });
     })

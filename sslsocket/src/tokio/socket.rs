@@ -15,7 +15,7 @@ use crate::driver::{closed_by_peer, Direction, Driver, FrontEnd, Progress};
 use crate::error::{Error, Result};
 use crate::event::Event;
 use crate::net;
-use crate::socket_core::{cannot_connect, ReadNow, SocketCore, DEFAULT_WAIT};
+use crate::socket_core::{cannot_connect, ReadNow, SocketCore, CLIENT_HELLO_WAIT, DEFAULT_WAIT};
 use crate::state::SocketState;
 
 /// A connection being made: the look-up and connect, as one future kept in
@@ -274,6 +274,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> SslSocket<S> {
             s.core.check_handshake_started()?;
             s.poll_drive(cx, Direction::Both, "waiting for the handshake", |core| {
                 core.handshake_delivered()
+            })
+        })
+        .await
+    }
+
+    /// A server's handshake up to the client's hello, answered, within
+    /// `timeout`: the servers' deadline for a new client's first bytes.
+    pub(crate) async fn wait_for_client_hello(&mut self, timeout: Option<Duration>) -> Result<()> {
+        self.run(timeout, CLIENT_HELLO_WAIT, |s, cx| {
+            s.core.check_handshake_started()?;
+            s.poll_drive(cx, Direction::Both, CLIENT_HELLO_WAIT, |core| {
+                core.channel.client_hello_answered()
             })
         })
         .await

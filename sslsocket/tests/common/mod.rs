@@ -7,4 +7,5 @@ pub mod openssl;
 pub mod peers;
 pub mod pki;
 pub mod scenarios;
+pub mod servers;
 pub mod tokio_pairs;
