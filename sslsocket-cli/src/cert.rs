@@ -59,7 +59,7 @@ struct CertJson {
 /// What `cert show` says about one certificate, and `connect` and `serve`
 /// about each certificate of a peer's chain.
 #[derive(Serialize)]
-pub(crate) struct CertDetails {
+pub struct CertDetails {
     pub subject: String,
     pub issuer: String,
     pub subject_alternative_names: Vec<NameJson>,
@@ -75,14 +75,14 @@ pub(crate) struct CertDetails {
 }
 
 #[derive(Serialize)]
-pub(crate) struct NameJson {
+pub struct NameJson {
     #[serde(rename = "type")]
     pub kind: &'static str,
     pub value: String,
 }
 
 #[derive(Serialize)]
-pub(crate) struct PublicKeyJson {
+pub struct PublicKeyJson {
     pub algorithm: &'static str,
     pub length: u32,
 }
@@ -132,7 +132,7 @@ fn describe(file: &Path, index: usize, cert: &SslCertificate, with_text: bool) -
 }
 
 /// The fields every command shows of a certificate.
-pub(crate) fn details(cert: &SslCertificate) -> CertDetails {
+pub fn details(cert: &SslCertificate) -> CertDetails {
     let not_after = cert.expiry_date();
     CertDetails {
         subject: subject(cert),

@@ -4,16 +4,20 @@ use std::path::Path;
 
 use sslsocket::{EncodingFormat, SslCertificate};
 
-/// The contents of `file` and their encoding: PEM when the file starts
-/// (after any whitespace) with PEM armour, else DER.
+/// The contents of `file` and their [encoding](encoding_of).
 pub fn read_encoded(file: &Path) -> std::io::Result<(Vec<u8>, EncodingFormat)> {
     let data = std::fs::read(file)?;
-    let format = if data.trim_ascii_start().starts_with(b"-----BEGIN") {
+    let format = encoding_of(&data);
+    Ok((data, format))
+}
+
+/// PEM when `data` starts (after any whitespace) with PEM armour, else DER.
+pub fn encoding_of(data: &[u8]) -> EncodingFormat {
+    if data.trim_ascii_start().starts_with(b"-----BEGIN") {
         EncodingFormat::Pem
     } else {
         EncodingFormat::Der
-    };
-    Ok((data, format))
+    }
 }
 
 /// Every certificate in `file`: PEM (any number) or DER (one).

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 use serde::Serialize;
-use sslsocket::{Error, KeyType, SslKey};
+use sslsocket::{EncodingFormat, Error, KeyType, SslKey};
 
 use crate::input::read_encoded;
 use crate::report::{print_json, problem, Outcome};
@@ -95,19 +95,27 @@ fn show(args: ShowArgs) -> Outcome {
 }
 
 pub(crate) fn read_passphrase_file(path: &Path) -> std::io::Result<Vec<u8>> {
-    let data = std::fs::read(path)?;
-    let first_line = data.split(|&b| b == b'\n').next().unwrap_or_default();
-    Ok(first_line
-        .strip_suffix(b"\r")
-        .unwrap_or(first_line)
-        .to_vec())
+    Ok(passphrase_of(&std::fs::read(path)?).to_vec())
 }
 
-/// Loads a private key, or a public key when the file holds one; PEM or DER
-/// is told apart by the PEM armour.
+/// The passphrase a passphrase file holds: its first line, without the line end.
+pub fn passphrase_of(file: &[u8]) -> &[u8] {
+    let first_line = file.split(|&b| b == b'\n').next().unwrap_or_default();
+    first_line.strip_suffix(b"\r").unwrap_or(first_line)
+}
+
 fn load_key(path: &Path, passphrase: Option<&[u8]>) -> Result<SslKey, Error> {
     let (data, format) = read_encoded(path)?;
-    match SslKey::from_data(&data, format, KeyType::PrivateKey, passphrase) {
+    key_from_data(&data, format, passphrase)
+}
+
+/// A private key, or a public key when `data` holds one.
+pub fn key_from_data(
+    data: &[u8],
+    format: EncodingFormat,
+    passphrase: Option<&[u8]>,
+) -> Result<SslKey, Error> {
+    match SslKey::from_data(data, format, KeyType::PrivateKey, passphrase) {
         Ok(key) => Ok(key),
         // These say exactly what to do; a public-key attempt would only hide them.
         Err(
@@ -116,7 +124,7 @@ fn load_key(path: &Path, passphrase: Option<&[u8]>) -> Result<SslKey, Error> {
             | Error::UnsupportedKeyEncryption { .. }),
         ) => Err(e),
         Err(private_error) => {
-            SslKey::from_data(&data, format, KeyType::PublicKey, None).map_err(|_| private_error)
+            SslKey::from_data(data, format, KeyType::PublicKey, None).map_err(|_| private_error)
         }
     }
 }

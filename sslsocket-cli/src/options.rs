@@ -213,11 +213,14 @@ pub fn parse_error_code(text: &str) -> Result<SslErrorCode, String> {
     SslErrorCode::from_str(text).map_err(|e| e.to_string())
 }
 
-/// Seconds, as given to `--timeout`.
+/// Seconds, as given to `--timeout`: from a millisecond (anything shorter
+/// would round to a wait of nothing) to about 30 years.
 pub fn parse_seconds(text: &str) -> Result<Duration, String> {
     match text.trim().parse::<f64>() {
-        Ok(seconds) if seconds > 0.0 && seconds <= 1e9 => Ok(Duration::from_secs_f64(seconds)),
-        _ => Err(format!("{text:?} is not a positive number of seconds")),
+        Ok(seconds) if (0.001..=1e9).contains(&seconds) => Ok(Duration::from_secs_f64(seconds)),
+        _ => Err(format!(
+            "{text:?} is not a number of seconds from 0.001 to 1000000000"
+        )),
     }
 }
 
@@ -407,5 +410,10 @@ mod tests {
         assert!(parse_seconds("0").is_err());
         assert!(parse_seconds("-1").is_err());
         assert!(parse_seconds("soon").is_err());
+        assert_eq!(parse_seconds("0.001"), Ok(Duration::from_millis(1)));
+        // Found by fuzzing: positive, yet a wait of nothing.
+        for never in ["1e-46", "0.0009", "NaN", "inf", "1e10"] {
+            assert!(parse_seconds(never).is_err(), "{never}");
+        }
     }
 }

@@ -2,12 +2,13 @@
 //! both ends: `connect --starttls` speaks the client's part, `serve
 //! --starttls` the server's (a minimal greeting-and-upgrade server).
 
+use std::net::{IpAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::ValueEnum;
-use sslsocket::{Error, SslSocket};
+use sslsocket::{Error, SslSocket, Transport};
 
 /// How long one wait lasts before the stop flag is looked at again.
 const TICK: Duration = Duration::from_millis(100);
@@ -64,8 +65,10 @@ impl StartTls {
 pub type Failure = String;
 
 /// A plain conversation on a connected socket, bounded by a deadline.
-pub struct Conversation<'a> {
-    socket: &'a mut SslSocket,
+pub struct Conversation<'a, S: Transport = TcpStream> {
+    socket: &'a mut SslSocket<S>,
+    /// Our address, for SMTP's EHLO.
+    local_ip: Option<IpAddr>,
     deadline: Instant,
     /// Set when the program is stopping: waits end early.
     stop: Option<Arc<AtomicBool>>,
@@ -75,9 +78,23 @@ pub struct Conversation<'a> {
 
 impl<'a> Conversation<'a> {
     pub fn new(socket: &'a mut SslSocket, timeout: Duration) -> Conversation<'a> {
+        let local_ip = socket.local_address().map(|address| address.ip());
+        Conversation::over(socket, timeout, local_ip)
+    }
+}
+
+impl<'a, S: Transport> Conversation<'a, S> {
+    /// A conversation over any transport; `local_ip` is what SMTP's EHLO
+    /// names (`None`: `localhost`).
+    pub fn over(
+        socket: &'a mut SslSocket<S>,
+        timeout: Duration,
+        local_ip: Option<IpAddr>,
+    ) -> Conversation<'a, S> {
         socket.set_write_timeout(Some(timeout));
         Conversation {
             socket,
+            local_ip,
             deadline: Instant::now() + timeout,
             stop: None,
             transcript: Vec::new(),
@@ -85,7 +102,7 @@ impl<'a> Conversation<'a> {
     }
 
     /// Ends waits early (as a timeout) once `stop` is set.
-    pub fn with_stop(mut self, stop: Arc<AtomicBool>) -> Conversation<'a> {
+    pub fn with_stop(mut self, stop: Arc<AtomicBool>) -> Conversation<'a, S> {
         self.stop = Some(stop);
         self
     }
@@ -240,17 +257,17 @@ fn expect_code(
 
 /// The client's part, up to the point where the TLS handshake starts.
 /// `domain` is the name the server is reached by (for XMPP's `to`).
-pub fn client(
+pub fn client<S: Transport>(
     protocol: StartTls,
-    talk: &mut Conversation<'_>,
+    talk: &mut Conversation<'_, S>,
     domain: &str,
 ) -> Result<(), Failure> {
     match protocol {
         StartTls::Smtp => {
             expect_code("SMTP greeting", talk.reply()?, "220")?;
-            let helo = match talk.socket.local_address().map(|a| a.ip()) {
-                Some(std::net::IpAddr::V4(ip)) => format!("[{ip}]"),
-                Some(std::net::IpAddr::V6(ip)) => format!("[IPv6:{ip}]"),
+            let helo = match talk.local_ip {
+                Some(IpAddr::V4(ip)) => format!("[{ip}]"),
+                Some(IpAddr::V6(ip)) => format!("[IPv6:{ip}]"),
                 None => "localhost".to_owned(),
             };
             talk.send(&format!("EHLO {helo}\r\n"))?;
@@ -356,7 +373,11 @@ fn xml_escape(text: &str) -> String {
 /// The server's part (SMTP, IMAP and POP3), up to the point where the TLS
 /// handshake starts: greeting, capabilities, the upgrade command. `Err`
 /// when the client leaves or misbehaves first.
-pub fn server(protocol: StartTls, talk: &mut Conversation<'_>, name: &str) -> Result<(), Failure> {
+pub fn server<S: Transport>(
+    protocol: StartTls,
+    talk: &mut Conversation<'_, S>,
+    name: &str,
+) -> Result<(), Failure> {
     match protocol {
         StartTls::Smtp => {
             talk.send(&format!("220 {name} ESMTP sslsocket\r\n"))?;

@@ -278,8 +278,10 @@ pub fn library_default_ciphers() -> Vec<SslCipher> {
 ///
 /// Empty parts are skipped and surrounding whitespace is ignored. Unlike Qt,
 /// which silently drops names it does not know, any unknown name fails the
-/// whole call with [`Error::UnknownCiphers`] listing every such name. A
-/// cipher named twice appears once, at its first position.
+/// whole call with [`Error::UnknownCiphers`] listing every such name, and a
+/// list that names no cipher at all is [`Error::EmptyList`] (rather than the
+/// defaults unasked). A cipher named twice appears once, at its first
+/// position.
 pub fn parse_cipher_list(list: &str) -> Result<Vec<SslCipher>> {
     let mut ciphers = Vec::new();
     let mut unknown = Vec::new();
@@ -290,10 +292,12 @@ pub fn parse_cipher_list(list: &str) -> Result<Vec<SslCipher>> {
             Err(_) => unknown.push(name.to_owned()),
         }
     }
-    if unknown.is_empty() {
-        Ok(ciphers)
-    } else {
+    if !unknown.is_empty() {
         Err(Error::UnknownCiphers { names: unknown })
+    } else if ciphers.is_empty() {
+        Err(Error::EmptyList { what: "ciphers" })
+    } else {
+        Ok(ciphers)
     }
 }
 
@@ -345,7 +349,12 @@ mod tests {
             names,
             ["TLS_AES_128_GCM_SHA256", "ECDHE-RSA-AES256-GCM-SHA384"]
         );
-        assert!(parse_cipher_list("").unwrap().is_empty());
+        for empty in ["", " ", "::", " : :"] {
+            assert!(matches!(
+                parse_cipher_list(empty),
+                Err(Error::EmptyList { what: "ciphers" })
+            ));
+        }
         let dup = parse_cipher_list("TLS_AES_128_GCM_SHA256:TLS_AES_128_GCM_SHA256").unwrap();
         assert_eq!(dup.len(), 1);
 

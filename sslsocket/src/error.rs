@@ -324,6 +324,12 @@ pub enum Error {
         /// The names that would have been accepted.
         expected: Vec<&'static str>,
     },
+    /// A list given as text (of ciphers, of key-exchange groups) names
+    /// nothing: it is empty or only separators and spaces.
+    EmptyList {
+        /// What the list was meant to name.
+        what: &'static str,
+    },
     /// A path pattern for `from_path` is not a valid pattern.
     InvalidPattern {
         /// The pattern given.
@@ -450,6 +456,9 @@ impl fmt::Display for Error {
                     "unknown {what} '{name}'; expected one of: {}",
                     expected.join(", ")
                 )
+            }
+            Error::EmptyList { what } => {
+                write!(f, "the list of {what} names none; give at least one")
             }
             Error::InvalidPattern { pattern, reason } => {
                 write!(f, "invalid path pattern '{pattern}': {reason}")

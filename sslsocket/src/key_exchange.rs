@@ -106,13 +106,21 @@ impl KeyExchangeGroup {
 
     /// Parses a list separated by `:` or `,` (OpenSSL's `-groups` syntax),
     /// e.g. `"X25519:P-256"`. Empty entries are skipped; an unknown name is
-    /// an error naming it.
+    /// an error naming it, and so is a list that names no group at all
+    /// (rather than falling back to the defaults unasked).
     pub fn parse_list(list: &str) -> Result<Vec<KeyExchangeGroup>, Error> {
-        list.split([':', ','])
+        let groups = list
+            .split([':', ','])
             .map(str::trim)
             .filter(|name| !name.is_empty())
             .map(str::parse)
-            .collect()
+            .collect::<Result<Vec<KeyExchangeGroup>, Error>>()?;
+        if groups.is_empty() {
+            return Err(Error::EmptyList {
+                what: "key exchange groups",
+            });
+        }
+        Ok(groups)
     }
 
     pub(crate) fn rustls_group(self) -> &'static dyn SupportedKxGroup {
@@ -213,6 +221,22 @@ mod tests {
         let error = KeyExchangeGroup::parse_list("X25519:brainpoolP256r1").unwrap_err();
         assert!(error.to_string().contains("brainpoolP256r1"), "{error}");
         assert!(error.to_string().contains("P-384"), "{error}");
+    }
+
+    #[test]
+    fn a_list_naming_no_group_is_an_error() {
+        for list in ["", " ", ":", " , :"] {
+            let error = KeyExchangeGroup::parse_list(list).unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    Error::EmptyList {
+                        what: "key exchange groups"
+                    }
+                ),
+                "{list:?}: {error}"
+            );
+        }
     }
 
     #[test]

@@ -488,8 +488,11 @@ impl<S: Transport> FrontEnd for SslSocket<S> {
         .send_last_records(|| Instant::now() < deadline);
     }
 
+    /// Shuts the transport down and lets it go: nothing can be read from a
+    /// closed connection afterwards, not even bytes already on their way
+    /// (after `abort` they would be read as plain data).
     fn close_transport(&mut self) {
-        if let Some(stream) = &mut self.stream {
+        if let Some(mut stream) = self.stream.take() {
             let _ = stream.shutdown();
         }
         self.core.closed();
@@ -545,6 +548,7 @@ impl<S: Transport> Read for SslSocket<S> {
                     self.end_connection();
                     return Ok(0);
                 }
+                ReadNow::Nothing if self.core.closed_by_this_side() => return Ok(0),
                 ReadNow::Nothing => {}
             }
             match self.wait_for_ready_read(self.read_timeout) {

@@ -68,6 +68,9 @@ pub struct SocketCore {
     /// Data written while an encrypted connection is still being made; it
     /// goes to TLS when the handshake starts.
     early_writes: Vec<u8>,
+    /// A connection was made at some point (so an unconnected socket that
+    /// did not fail was closed, rather than never connected).
+    was_connected: bool,
 }
 
 impl std::fmt::Debug for SocketCore {
@@ -105,6 +108,7 @@ impl SocketCore {
             verification: VerificationSettings::default(),
             target: None,
             early_writes: Vec::new(),
+            was_connected: connected,
         };
         if connected {
             core.state = SocketState::ConnectedState;
@@ -116,6 +120,7 @@ impl SocketCore {
     pub(crate) fn set_state(&mut self, state: SocketState) {
         if self.state != state {
             self.state = state;
+            self.was_connected |= state == SocketState::ConnectedState;
             self.channel.push_event(Event::StateChanged(state));
         }
     }
@@ -230,6 +235,16 @@ impl SocketCore {
             self.set_state(SocketState::UnconnectedState);
             self.channel.push_event(Event::Disconnected);
         }
+    }
+
+    /// Whether this side closed the connection (disconnect or abort) and
+    /// no other has been asked for: reads then see the end of the stream,
+    /// as a shut-down TCP socket gives.
+    pub(crate) fn closed_by_this_side(&self) -> bool {
+        self.state == SocketState::UnconnectedState
+            && self.target.is_none()
+            && self.was_connected
+            && !self.channel.has_failed()
     }
 
     /// Drops everything not yet sent or read, and a connection being made

@@ -856,6 +856,27 @@ fn abort_drops_pending_data() {
 }
 
 #[test]
+fn records_on_their_way_are_never_read_after_abort() {
+    // Found by fuzzing: the transport outlived abort, and with TLS gone
+    // from the channel its ciphertext was read as plain data.
+    within(GUARD, || {
+        let pki = TestPki::new();
+        let (mut client, mut server) = encrypted_pair(&pki);
+        server.write_all(b"sent before the abort").unwrap();
+        server.wait_for_bytes_written(Some(WAIT)).unwrap();
+        client.abort();
+
+        let mut buf = [0u8; 64];
+        assert_eq!(client.read(&mut buf).unwrap(), 0, "end of stream");
+        assert_eq!(client.read_available(&mut buf), 0);
+        assert_eq!(client.get_char(), None);
+        assert!(client.wait_for_ready_read(Some(WAIT)).is_err());
+        assert_eq!(client.bytes_available(), 0);
+        assert_eq!(client.read(&mut buf).unwrap(), 0);
+    });
+}
+
+#[test]
 fn close_sends_data_and_close_notify_like_disconnect() {
     within(GUARD, || {
         let pki = TestPki::new();

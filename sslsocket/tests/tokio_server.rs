@@ -272,9 +272,13 @@ async fn failed_clients_are_events_and_accept_goes_on() {
         .set_local_identity(vec![untrusted.certificate()], key)
         .unwrap();
     let mallory = tokio::spawn(async move {
+        // The address goes with the connection: read it while connected.
+        mallory.wait_for_connected(Some(WAIT)).await.unwrap();
+        let address = mallory.local_address();
         let _ = mallory.wait_for_encrypted(Some(WAIT)).await;
         let _ = mallory.wait_for_ready_read(Some(WAIT)).await;
-        mallory.local_address()
+        assert_eq!(mallory.local_address(), None, "closed after the failure");
+        address
     });
     // Nobody acceptable yet.
     match server.accept(Some(Duration::from_millis(300))).await {

@@ -18,6 +18,11 @@ const MAX_PBKDF2_ITERATIONS: u32 = 10_000_000;
 /// Upper bound on scrypt's memory use (128 * N * r bytes) for the same reason.
 const MAX_SCRYPT_MEMORY: u64 = 256 * 1024 * 1024;
 
+/// Upper bound on scrypt's total work (128 * N * r * p bytes mixed, the p
+/// lanes running one after another): a few seconds at most, like the PBKDF2
+/// bound, however the cost is split between memory and parallelism.
+const MAX_SCRYPT_WORK: u64 = 1024 * 1024 * 1024;
+
 /// Decrypts an `EncryptedPrivateKeyInfo` into the DER of the
 /// `PrivateKeyInfo` inside.
 pub(super) fn decrypt_pkcs8(der: &[u8], passphrase: Option<&[u8]>) -> Result<Zeroizing<Vec<u8>>> {
@@ -227,13 +232,14 @@ fn check_pbes(algorithm: &AlgorithmIdentifierRef<'_>) -> Result<()> {
             let n = params.cost_parameter;
             let r = u64::from(params.block_size);
             let p = params.parallelization;
+            let memory = n.checked_mul(r).and_then(|nr| nr.checked_mul(128));
+            let work = memory.and_then(|bytes| bytes.checked_mul(u64::from(p)));
             let sane = n >= 2
                 && n.is_power_of_two()
                 && r >= 1
-                && (1..=64).contains(&p)
-                && n.checked_mul(r)
-                    .and_then(|nr| nr.checked_mul(128))
-                    .is_some_and(|bytes| bytes <= MAX_SCRYPT_MEMORY);
+                && p >= 1
+                && memory.is_some_and(|bytes| bytes <= MAX_SCRYPT_MEMORY)
+                && work.is_some_and(|bytes| bytes <= MAX_SCRYPT_WORK);
             if sane {
                 Ok(())
             } else {
@@ -373,6 +379,72 @@ fn decode_hex(text: &str) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn check_scheme(kdf: pkcs5::pbes2::Kdf<'_>) -> Result<()> {
+        let parameters = pkcs5::pbes2::Parameters {
+            kdf,
+            encryption: pkcs5::pbes2::EncryptionScheme::Aes256Cbc { iv: &[7; 16] },
+        };
+        let der = pkcs5::EncryptionScheme::Pbes2(parameters).to_der().unwrap();
+        check_pbes(&AlgorithmIdentifierRef::from_der(&der).unwrap())
+    }
+
+    fn scrypt(n: u64, r: u16, p: u16) -> pkcs5::pbes2::Kdf<'static> {
+        pkcs5::pbes2::ScryptParams {
+            salt: b"saltsalt",
+            cost_parameter: n,
+            block_size: r,
+            parallelization: p,
+            key_length: None,
+        }
+        .into()
+    }
+
+    #[test]
+    fn scrypt_cost_is_bounded_in_memory_and_in_work() {
+        // OpenSSL's default (16 MiB) and the largest accepted memory, once.
+        check_scheme(scrypt(1 << 14, 8, 1)).unwrap();
+        check_scheme(scrypt(1 << 18, 8, 1)).unwrap();
+        // The same total work split into lanes.
+        check_scheme(scrypt(1 << 14, 8, 64)).unwrap();
+        for (n, r, p) in [
+            (1 << 19, 8, 1),   // 512 MiB of memory
+            (1 << 18, 8, 5),   // 256 MiB, five times over
+            (1 << 16, 8, 64),  // 64 MiB, 64 lanes: 4 GiB of work
+            (1 << 14, 8, 100), // more lanes than the work allows
+            (1000, 8, 1),      // N not a power of two
+            (1 << 14, 0, 1),
+            (1 << 14, 8, 0),
+            (u64::MAX / 2 + 1, u16::MAX, u16::MAX), // overflow
+        ] {
+            let error = check_scheme(scrypt(n, r, p)).unwrap_err();
+            assert!(
+                matches!(&error, Error::UnsupportedKeyEncryption { scheme } if scheme.contains("scrypt")),
+                "N={n} r={r} p={p}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn pbkdf2_iterations_are_bounded() {
+        let pbkdf2 = |iterations| {
+            pkcs5::pbes2::Pbkdf2Params {
+                salt: b"saltsalt",
+                iteration_count: iterations,
+                key_length: None,
+                prf: pkcs5::pbes2::Pbkdf2Prf::HmacWithSha256,
+            }
+            .into()
+        };
+        check_scheme(pbkdf2(MAX_PBKDF2_ITERATIONS)).unwrap();
+        for iterations in [0, MAX_PBKDF2_ITERATIONS + 1, u32::MAX] {
+            let error = check_scheme(pbkdf2(iterations)).unwrap_err();
+            assert!(
+                error.to_string().contains("iteration count"),
+                "{iterations}: {error}"
+            );
+        }
+    }
 
     #[test]
     fn evp_bytes_to_key_matches_openssl() {

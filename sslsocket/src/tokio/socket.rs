@@ -198,9 +198,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> FrontEnd for SslSocket<S> {
     /// [`into_inner`](SslSocket::into_inner)); it closes when dropped.
     fn close_transport(&mut self) {
         self.connecting = None;
-        if let Some(stream) = &mut self.stream {
+        // As in the blocking socket, the transport goes with the connection.
+        if let Some(mut stream) = self.stream.take() {
             let mut cx = Context::from_waker(Waker::noop());
-            let _ = Pin::new(stream).poll_shutdown(&mut cx);
+            let _ = Pin::new(&mut stream).poll_shutdown(&mut cx);
         }
         self.core.closed();
     }
@@ -596,12 +597,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for SslSocket<S> {
                 }
                 ReadNow::Nothing => {}
             }
-            if this.core.state() == SocketState::UnconnectedState
-                && this.core.target().is_none()
-                && this.stream.is_some()
-                && !this.core.channel.has_failed()
-            {
-                // Closed by this side (disconnect or abort): end of stream.
+            if this.core.closed_by_this_side() {
                 return Poll::Ready(Ok(()));
             }
             let progress = if this.core.target().is_some() || this.core.channel.is_handshaking() {
