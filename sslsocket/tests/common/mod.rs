@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: run-time PKI and key generation.
 #![allow(dead_code)]
 
+pub mod hostile;
 pub mod interop;
 pub mod memory;
 pub mod openssl;
