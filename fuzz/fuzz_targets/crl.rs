@@ -3,14 +3,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sslsocket::{CertificateRevocationList, EncodingFormat};
+use sslsocket::CertificateRevocationList;
+use sslsocket_fuzz::format_of;
 
 fuzz_target!(|data: &[u8]| {
-    let format = if data.first() == Some(&b'-') {
-        EncodingFormat::Pem
-    } else {
-        EncodingFormat::Der
-    };
+    let format = format_of(data);
     let Ok(lists) = CertificateRevocationList::from_data(data, format) else {
         return;
     };

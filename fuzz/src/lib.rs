@@ -16,3 +16,14 @@ pub mod wire;
 /// A generous bound for every wait: nothing here really waits, so reaching
 /// it means a wait that does not end, which libFuzzer's `-timeout` reports.
 pub const WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The format a parser target reads `data` in: PEM when the input starts
+/// with a dash (so that mutations of the armour still reach the PEM
+/// reader), else DER.
+pub fn format_of(data: &[u8]) -> sslsocket::EncodingFormat {
+    if data.first() == Some(&b'-') {
+        sslsocket::EncodingFormat::Pem
+    } else {
+        sslsocket::EncodingFormat::Der
+    }
+}

@@ -37,6 +37,26 @@ enum Role {
 
 const ROLES: [Role; 2] = [Role::Client, Role::Server];
 
+impl Role {
+    /// The socket under test in this role over `stream`, its handshake
+    /// started.
+    fn socket<S: Transport>(self, pki: &TestPki, stream: S) -> SslSocket<S> {
+        match self {
+            Role::Client => pki.client(stream),
+            Role::Server => pki.server(stream),
+        }
+    }
+
+    /// The hostile peer facing a socket in this role: rustls in the
+    /// other role, speaking `version`.
+    fn peer(self, pki: &TestPki, version: Version) -> rustls::Connection {
+        match self {
+            Role::Client => version.server(pki).into(),
+            Role::Server => version.client(pki).into(),
+        }
+    }
+}
+
 /// What the hostile peer does once the handshake is over.
 #[derive(Clone, Copy, Debug)]
 enum Misbehaviour {
@@ -134,10 +154,7 @@ impl Misbehaviour {
     /// The hostile side: handshake as `role`'s opposite, misbehave, then
     /// read what comes back until the socket under test closes.
     fn act(self, pki: &TestPki, version: Version, role: Role, mut transport: impl Read + Write) {
-        let mut peer: rustls::Connection = match role {
-            Role::Client => version.server(pki).into(),
-            Role::Server => version.client(pki).into(),
-        };
+        let mut peer = role.peer(pki, version);
         handshake(&mut peer, &mut transport);
         let bytes = match self {
             Misbehaviour::KeyUpdates | Misbehaviour::KeyUpdateBeforeEachWrite => {
@@ -282,10 +299,7 @@ fn misbehaving_peers_after_the_handshake_blocking_in_memory() {
                     let peer = std::thread::spawn(move || {
                         misbehaviour.act(&peer_pki, version, role, theirs)
                     });
-                    let mut socket = match role {
-                        Role::Client => pki.client(ours),
-                        Role::Server => pki.server(ours),
-                    };
+                    let mut socket = role.socket(&pki, ours);
                     let expected = misbehaviour.expected();
                     let outcome = socket
                         .wait_for_encrypted(Some(WAIT))
@@ -413,16 +427,10 @@ fn a_peer_sending_one_byte_per_second_meets_the_handshake_deadline() {
             let (ours, theirs) = pair();
             let peer_pki = pki.clone();
             let peer = std::thread::spawn(move || {
-                let connection: rustls::Connection = match role {
-                    Role::Client => Version::Tls13.server(&peer_pki).into(),
-                    Role::Server => Version::Tls13.client(&peer_pki).into(),
-                };
+                let connection = role.peer(&peer_pki, Version::Tls13);
                 trickle(connection, theirs, 10);
             });
-            let mut socket = match role {
-                Role::Client => pki.client(ours),
-                Role::Server => pki.server(ours),
-            };
+            let mut socket = role.socket(&pki, ours);
             let result = socket.wait_for_encrypted(Some(Duration::from_secs(2)));
             assert!(
                 matches!(result, Err(Error::Timeout { .. })),
@@ -495,19 +503,13 @@ fn whole_handshake(pki: &Arc<TestPki>, version: Version, role: Role) -> Vec<u8> 
             left: usize::MAX,
             written: Vec::new(),
         };
-        let mut connection: rustls::Connection = match role {
-            Role::Client => version.server(&peer_pki).into(),
-            Role::Server => version.client(&peer_pki).into(),
-        };
+        let mut connection = role.peer(&peer_pki, version);
         handshake(&mut connection, &mut transport);
         // Stay until the socket is done: it may send session tickets.
         drain(&mut transport);
         transport.written
     });
-    let mut socket = match role {
-        Role::Client => pki.client(ours),
-        Role::Server => pki.server(ours),
-    };
+    let mut socket = role.socket(pki, ours);
     socket.wait_for_encrypted(Some(WAIT)).unwrap();
     drop(socket);
     peer.join().unwrap()
@@ -534,10 +536,7 @@ fn a_peer_hanging_up_at_every_step_of_the_handshake_is_a_clear_error() {
                             left: cut,
                             written: Vec::new(),
                         };
-                        let mut connection: rustls::Connection = match role {
-                            Role::Client => version.server(&peer_pki).into(),
-                            Role::Server => version.client(&peer_pki).into(),
-                        };
+                        let mut connection = role.peer(&peer_pki, version);
                         while connection.is_handshaking() {
                             if connection.complete_io(&mut transport).is_err() {
                                 break;
@@ -555,10 +554,7 @@ fn a_peer_hanging_up_at_every_step_of_the_handshake_is_a_clear_error() {
                         // Hang up.
                         let _ = transport.inner.shutdown();
                     });
-                    let mut socket = match role {
-                        Role::Client => pki.client(ours),
-                        Role::Server => pki.server(ours),
-                    };
+                    let mut socket = role.socket(&pki, ours);
                     let result = socket.wait_for_encrypted(Some(WAIT));
                     let state = socket.state();
                     drop(socket);
@@ -589,18 +585,12 @@ fn a_peer_that_never_reads_meets_the_write_timeout_with_bounded_buffers() {
             let (finished, done) = std::sync::mpsc::channel::<()>();
             let peer = std::thread::spawn(move || {
                 let mut transport = theirs;
-                let mut connection: rustls::Connection = match role {
-                    Role::Client => Version::Tls13.server(&peer_pki).into(),
-                    Role::Server => Version::Tls13.client(&peer_pki).into(),
-                };
+                let mut connection = role.peer(&peer_pki, Version::Tls13);
                 handshake(&mut connection, &mut transport);
                 // Never reads again, until the socket under test is done.
                 let _ = done.recv_timeout(GUARD);
             });
-            let mut socket = match role {
-                Role::Client => pki.client(ours),
-                Role::Server => pki.server(ours),
-            };
+            let mut socket = role.socket(&pki, ours);
             socket.wait_for_encrypted(Some(WAIT)).unwrap();
             socket.set_write_timeout(Some(Duration::from_secs(1)));
             let chunk = vec![b'w'; 1024 * 1024];
