@@ -77,7 +77,8 @@ pub fn run(data: &[u8], mode: SslMode) {
 
 /// Runs `session` with the socket in `mode`.
 pub fn run_session(session: Session, mode: SslMode) {
-    if std::env::var_os("FUZZ_DEBUG").is_some() {
+    let debug = std::env::var_os("FUZZ_DEBUG").is_some();
+    if debug {
         eprintln!("{session:#?}");
     }
     let fixture = fixture();
@@ -118,16 +119,22 @@ pub fn run_session(session: Session, mode: SslMode) {
     let mut read_by_socket = Vec::new();
     let mut written_by_socket = Vec::new();
     for step in session.socket {
+        let described = debug.then(|| format!("{step:?}"));
+        let before = read_by_socket.len();
         act(
             &mut socket,
             step,
             &mut read_by_socket,
             &mut written_by_socket,
         );
+        if let Some(step) = described {
+            let read = String::from_utf8_lossy(&read_by_socket[before..]);
+            eprintln!("{step} read {read:?}, {} available", socket.bytes_available());
+        }
     }
 
     let wire = wire.borrow();
-    if std::env::var_os("FUZZ_DEBUG").is_some() {
+    if debug {
         eprintln!(
             "read {:?}\nsent {:?}",
             String::from_utf8_lossy(&read_by_socket),

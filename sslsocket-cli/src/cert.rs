@@ -9,7 +9,7 @@ use sslsocket::certificate::DigestAlgorithm;
 use sslsocket::SslCertificate;
 
 use crate::input::read_certificates;
-use crate::report::{print_json, problem, Outcome};
+use crate::report::{print_json, problem, say, Outcome};
 
 #[derive(Subcommand)]
 pub enum CertCommand {
@@ -114,7 +114,7 @@ fn show(args: ShowArgs) -> Outcome {
     } else {
         for (n, cert) in shown.iter().enumerate() {
             if n > 0 {
-                println!();
+                say!();
             }
             print_text(cert);
         }
@@ -197,39 +197,39 @@ pub(crate) fn hex_colon(bytes: &[u8]) -> String {
 }
 
 fn print_text(cert: &CertJson) {
-    println!("{} [{}]", cert.file, cert.index);
+    say!("{} [{}]", cert.file, cert.index);
     let d = &cert.details;
-    println!("  Subject:      {}", d.subject);
-    println!("  Issuer:       {}", d.issuer);
+    say!("  Subject:      {}", d.subject);
+    say!("  Issuer:       {}", d.issuer);
     if !d.subject_alternative_names.is_empty() {
-        println!(
+        say!(
             "  Alt names:    {}",
             alt_names(&d.subject_alternative_names)
         );
     }
-    println!("  Serial:       {}", d.serial_number);
-    println!("  Version:      {}", d.version);
-    println!("  Valid from:   {}", d.not_before);
-    println!(
+    say!("  Serial:       {}", d.serial_number);
+    say!("  Version:      {}", d.version);
+    say!("  Valid from:   {}", d.not_before);
+    say!(
         "  Valid until:  {} ({})",
         d.not_after,
         days_left(d.days_left)
     );
-    println!("  SHA-256:      {}", d.sha256_fingerprint);
-    println!(
+    say!("  SHA-256:      {}", d.sha256_fingerprint);
+    say!(
         "  Self-signed:  {}",
         if d.self_signed { "yes" } else { "no" }
     );
     match &d.public_key {
-        Some(key) => println!("  Public key:   {}, {} bits", key.algorithm, key.length),
-        None => println!("  Public key:   (unreadable)"),
+        Some(key) => say!("  Public key:   {}, {} bits", key.algorithm, key.length),
+        None => say!("  Public key:   (unreadable)"),
     }
     if !d.crl_distribution_points.is_empty() {
-        println!("  CRLs at:      {}", d.crl_distribution_points.join(", "));
+        say!("  CRLs at:      {}", d.crl_distribution_points.join(", "));
     }
     if let Some(text) = &cert.text {
-        println!();
-        print!("{text}");
+        say!();
+        crate::report::write_stdout(format_args!("{text}"));
     }
 }
 

@@ -5,7 +5,7 @@ use serde::Serialize;
 use sslsocket::cipher::SslCipher;
 use sslsocket::configuration::SslConfiguration;
 
-use crate::report::{print_json, Outcome};
+use crate::report::{print_json, say, Outcome};
 
 /// List cipher suites with their properties, one per line.
 ///
@@ -67,7 +67,7 @@ pub fn run(args: CiphersArgs) -> Outcome {
     }
     let width = ciphers.iter().map(|c| c.name().len()).max().unwrap_or(0);
     for c in &ciphers {
-        println!(
+        say!(
             "{:width$}  {}  Kx={:<4} Au={:<5} Enc={} bits={}/{}",
             c.name(),
             c.protocol_string(),

@@ -23,8 +23,8 @@ use sslsocket::{
 };
 
 use crate::cert::subject;
-use crate::pki::{self, Authority, Issued, Usage};
-use crate::report::{print_json, problem, Marks, Outcome};
+use crate::pki::{self, Authority, Issued, KeyAlgorithm, Usage};
+use crate::report::{print_json, problem, say, Marks, Outcome};
 use crate::starttls::{self, Conversation, StartTls};
 use crate::verify::error_line;
 
@@ -78,20 +78,20 @@ struct Tour {
 impl Tour {
     fn say(&self, text: impl AsRef<str>) {
         if !self.quiet {
-            println!("   {}", text.as_ref());
+            say!("   {}", text.as_ref());
         }
     }
 
     fn section(&self, title: &str) {
         if !self.quiet {
-            println!("\n== {title}");
+            say!("\n== {title}");
         }
     }
 
     fn check(&mut self, name: &'static str, passed: bool, detail: impl Into<String>) {
         let detail = detail.into();
         if !self.quiet {
-            println!("   {} {detail}", self.marks.verdict(passed, 4));
+            say!("   {} {detail}", self.marks.verdict(passed, 4));
         }
         self.steps.push(Step {
             name,
@@ -112,10 +112,10 @@ impl Tour {
             });
             return;
         }
-        println!("\n== Summary");
+        say!("\n== Summary");
         let width = self.steps.iter().map(|s| s.name.len()).max().unwrap_or(0);
         for step in &self.steps {
-            println!(
+            say!(
                 "   {:width$}  {}  {}",
                 step.name,
                 self.marks.verdict(step.passed, 4),
@@ -127,7 +127,7 @@ impl Tour {
         } else {
             self.marks.bad("some steps did not behave as shown")
         };
-        println!("\n   {verdict}");
+        say!("\n   {verdict}");
     }
 }
 
@@ -141,10 +141,10 @@ struct Pki {
 
 fn build_pki() -> Result<Pki, String> {
     let made = (|| -> Result<_, rcgen::Error> {
-        let authority = Authority::new("sslsocket demo CA", 1)?;
+        let authority = Authority::new("sslsocket demo CA", 1, KeyAlgorithm::Ecdsa)?;
         let names = ["localhost".to_owned(), "127.0.0.1".to_owned()];
-        let server = authority.leaf("localhost", &names, Usage::Server, 1)?;
-        let client = authority.leaf("demo client", &[], Usage::Client, 1)?;
+        let server = authority.leaf("localhost", &names, Usage::Server, 1, KeyAlgorithm::Ecdsa)?;
+        let client = authority.leaf("demo client", &[], Usage::Client, 1, KeyAlgorithm::Ecdsa)?;
         let impostor = pki::self_signed(&names, 1)?;
         Ok((authority.issued, server, client, impostor))
     })();
@@ -165,7 +165,7 @@ pub fn run(args: DemoArgs) -> Outcome {
         marks: Marks::stdout(),
     };
     if !tour.quiet {
-        println!("sslsocket demo: Qt's QSslSocket model on rustls, on 127.0.0.1 only.");
+        say!("sslsocket demo: Qt's QSslSocket model on rustls, on 127.0.0.1 only.");
     }
     let pki = match build_pki() {
         Ok(pki) => pki,
@@ -179,7 +179,7 @@ pub fn run(args: DemoArgs) -> Outcome {
         tour.check("the tour", false, "stopped early (see the error above)");
     }
     if !tour.quiet {
-        println!("\n   ({} ms in all)", started.elapsed().as_millis());
+        say!("\n   ({} ms in all)", started.elapsed().as_millis());
     }
     tour.summary();
     if tour.passed() {

@@ -3,13 +3,13 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use serde::Serialize;
 use sslsocket::certificate::DigestAlgorithm;
 
 use crate::cert::hex_colon;
-use crate::pki::{Authority, Issued, Usage};
-use crate::report::{print_json, problem, Outcome};
+use crate::pki::{Authority, Issued, KeyAlgorithm, Usage};
+use crate::report::{print_json, problem, say, Outcome};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -17,6 +17,7 @@ Examples:
   sslsocket serve --cert pki/server.pem --key pki/server.key
   sslsocket connect localhost:4433 --ca pki/ca.pem
   sslsocket gen --out pki --host mail.test --client alice --days 30 --force
+  sslsocket gen --out rsa --host localhost --key-type rsa
   openssl verify -CAfile pki/ca.pem pki/server.pem";
 
 /// Make a local CA and a server certificate for some names.
@@ -27,12 +28,12 @@ Examples:
 /// `chain.pem` (the server certificate followed by the CA's, for servers
 /// that should send the whole chain; clients need only `ca.pem`). With
 /// --client NAME also `client.pem` and `client.key`, a client certificate
-/// for mutual TLS. Keys are unencrypted PKCS#8 EC P-256, readable by the
-/// owner only. Existing files are left alone unless --force.
+/// for mutual TLS. Keys are unencrypted PKCS#8 (EC P-256 unless
+/// --key-type says otherwise), readable by the owner only. Existing files are left alone unless --force.
 ///
 /// JSON (--json): `{"files": {"ca", "ca_key", "server", "server_key",
 /// "chain", "client", "client_key"}` (paths, the client ones null without
-/// --client), `"names"`, `"not_after"` (RFC 3339), `"ca_sha256_fingerprint"`,
+/// --client), `"names"`, `"key_type"` (`rsa`, `ecdsa` or `ed25519`), `"not_after"` (RFC 3339), `"ca_sha256_fingerprint"`,
 /// `"server_sha256_fingerprint"`}.
 ///
 /// Exit status: 0 when the files were written, 2 on usage or input errors
@@ -54,6 +55,9 @@ pub struct GenArgs {
     /// How many days the certificates are valid.
     #[arg(long, value_name = "N", default_value = "365", value_parser = clap::value_parser!(u32).range(1..=36500))]
     days: u32,
+    /// The kind of key every certificate gets (the CA's signs with it too).
+    #[arg(long, value_enum, value_name = "TYPE", default_value_t = KeyAlgorithm::Ecdsa)]
+    key_type: KeyAlgorithm,
     /// Overwrite existing files.
     #[arg(long)]
     force: bool,
@@ -66,6 +70,7 @@ pub struct GenArgs {
 struct GenJson {
     files: FilesJson,
     names: Vec<String>,
+    key_type: String,
     not_after: String,
     ca_sha256_fingerprint: String,
     server_sha256_fingerprint: String,
@@ -119,10 +124,11 @@ pub fn run(args: GenArgs) -> Outcome {
     }
 
     let made = (|| -> Result<_, rcgen::Error> {
-        let authority = Authority::new("sslsocket local CA", args.days)?;
-        let server = authority.leaf(&names[0], &names, Usage::Server, args.days)?;
+        let kind = args.key_type;
+        let authority = Authority::new("sslsocket local CA", args.days, kind)?;
+        let server = authority.leaf(&names[0], &names, Usage::Server, args.days, kind)?;
         let client = match &args.client {
-            Some(name) => Some(authority.leaf(name, &[], Usage::Client, args.days)?),
+            Some(name) => Some(authority.leaf(name, &[], Usage::Client, args.days, kind)?),
             None => None,
         };
         Ok((authority.issued, server, client))
@@ -184,6 +190,11 @@ pub fn run(args: GenArgs) -> Outcome {
             client_key: client.as_ref().map(|_| show("client.key")),
         },
         names: names.clone(),
+        key_type: args
+            .key_type
+            .to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default(),
         not_after,
         ca_sha256_fingerprint: fingerprint(&ca),
         server_sha256_fingerprint: fingerprint(&server),
@@ -193,28 +204,33 @@ pub fn run(args: GenArgs) -> Outcome {
         return Outcome::Success;
     }
     let dir = args.out.display();
-    println!("wrote into {dir}:");
-    println!("  ca.pem, ca.key          the CA (trust ca.pem in clients)");
-    println!(
+    say!("wrote into {dir}:");
+    say!("  ca.pem, ca.key          the CA (trust ca.pem in clients)");
+    say!(
         "  server.pem, server.key  a server certificate for {}",
         names.join(", ")
     );
-    println!("  chain.pem               server.pem followed by ca.pem");
+    say!("  chain.pem               server.pem followed by ca.pem");
     if let Some(name) = &args.client {
-        println!("  client.pem, client.key  a client certificate for CN={name}");
+        say!("  client.pem, client.key  a client certificate for CN={name}");
     }
-    println!("valid until {} ({} days)", report.not_after, args.days);
-    println!("CA SHA-256      {}", report.ca_sha256_fingerprint);
-    println!("server SHA-256  {}", report.server_sha256_fingerprint);
+    say!(
+        "{} keys, valid until {} ({} days)",
+        args.key_type.description(),
+        report.not_after,
+        args.days
+    );
+    say!("CA SHA-256      {}", report.ca_sha256_fingerprint);
+    say!("server SHA-256  {}", report.server_sha256_fingerprint);
     let first = names[0].as_str();
     let host = if first.contains(':') {
         format!("[{first}]")
     } else {
         first.to_owned()
     };
-    println!("try:");
-    println!("  sslsocket serve --cert {dir}/server.pem --key {dir}/server.key");
-    println!("  sslsocket connect {host}:4433 --ca {dir}/ca.pem");
+    say!("try:");
+    say!("  sslsocket serve --cert {dir}/server.pem --key {dir}/server.key");
+    say!("  sslsocket connect {host}:4433 --ca {dir}/ca.pem");
     Outcome::Success
 }
 

@@ -7,7 +7,7 @@ use serde::Serialize;
 use sslsocket::{EncodingFormat, Error, KeyType, SslKey};
 
 use crate::input::read_encoded;
-use crate::report::{print_json, problem, Outcome};
+use crate::report::{print_json, problem, say, Outcome};
 
 #[derive(Subcommand)]
 pub enum KeyCommand {
@@ -83,7 +83,7 @@ fn show(args: ShowArgs) -> Outcome {
             .curve_name()
             .map(|c| format!(" ({c})"))
             .unwrap_or_default();
-        println!(
+        say!(
             "{}: {} {}, {} bits{curve}",
             args.file.display(),
             key.algorithm(),

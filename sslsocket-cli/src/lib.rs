@@ -30,8 +30,9 @@ Examples:
   sslsocket cert show server.pem
 
 Every command that reports takes --json. Exit status: 0 success, 1 the check
-failed (handshake, verification), 2 usage or input error. Colour only on a
-terminal, never with NO_COLOR set.";
+failed (handshake, verification), 2 usage or input error, 141 the reader of
+stdout went away (as after SIGPIPE). Colour only on a terminal, never with
+NO_COLOR set.";
 
 /// TLS the way Qt's QSslSocket sees it, on rustls: connect, serve, verify,
 /// and inspect certificates, keys and ciphers.

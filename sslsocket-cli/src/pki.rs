@@ -36,6 +36,38 @@ pub enum Usage {
     Client,
 }
 
+/// The kind of key a made certificate gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum KeyAlgorithm {
+    /// RSA 2048-bit, signed with PKCS#1 v1.5 SHA-256 (for old clients and
+    /// Mozilla's intermediate configuration).
+    Rsa,
+    /// ECDSA on P-256 with SHA-256.
+    #[default]
+    Ecdsa,
+    /// Ed25519 (TLS 1.3 peers only, in practice).
+    Ed25519,
+}
+
+impl KeyAlgorithm {
+    fn generate(self) -> Result<KeyPair, rcgen::Error> {
+        KeyPair::generate_for(match self {
+            KeyAlgorithm::Rsa => &rcgen::PKCS_RSA_SHA256,
+            KeyAlgorithm::Ecdsa => &rcgen::PKCS_ECDSA_P256_SHA256,
+            KeyAlgorithm::Ed25519 => &rcgen::PKCS_ED25519,
+        })
+    }
+
+    /// How `gen` describes it.
+    pub fn description(self) -> &'static str {
+        match self {
+            KeyAlgorithm::Rsa => "RSA 2048",
+            KeyAlgorithm::Ecdsa => "EC P-256",
+            KeyAlgorithm::Ed25519 => "Ed25519",
+        }
+    }
+}
+
 /// Valid from an hour ago (for clocks a little behind) for `days` days.
 fn validity(params: &mut CertificateParams, days: u32) {
     let now = OffsetDateTime::now_utc();
@@ -50,8 +82,12 @@ pub struct Authority {
 }
 
 impl Authority {
-    pub fn new(common_name: &str, days: u32) -> Result<Authority, rcgen::Error> {
-        let key = KeyPair::generate()?;
+    pub fn new(
+        common_name: &str,
+        days: u32,
+        algorithm: KeyAlgorithm,
+    ) -> Result<Authority, rcgen::Error> {
+        let key = algorithm.generate()?;
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         params.distinguished_name = rcgen::DistinguishedName::new();
         params
@@ -86,8 +122,9 @@ impl Authority {
         names: &[String],
         usage: Usage,
         days: u32,
+        algorithm: KeyAlgorithm,
     ) -> Result<Issued, rcgen::Error> {
-        let (params, key) = leaf_params(common_name, names, usage, days)?;
+        let (params, key) = leaf_params(common_name, names, usage, days, algorithm)?;
         let certificate = params.signed_by(&key, &self.issuer)?;
         Ok(Issued {
             certificate_pem: certificate.pem(),
@@ -101,8 +138,9 @@ fn leaf_params(
     names: &[String],
     usage: Usage,
     days: u32,
+    algorithm: KeyAlgorithm,
 ) -> Result<(CertificateParams, KeyPair), rcgen::Error> {
-    let key = KeyPair::generate()?;
+    let key = algorithm.generate()?;
     let mut params = CertificateParams::new(names.to_vec())?;
     params.distinguished_name = rcgen::DistinguishedName::new();
     params
@@ -122,7 +160,8 @@ fn leaf_params(
 /// A self-signed server certificate for `names` (the first is the common name).
 pub fn self_signed(names: &[String], days: u32) -> Result<Issued, rcgen::Error> {
     let common_name = names.first().map(String::as_str).unwrap_or("localhost");
-    let (mut params, key) = leaf_params(common_name, names, Usage::Server, days)?;
+    let (mut params, key) =
+        leaf_params(common_name, names, Usage::Server, days, KeyAlgorithm::Ecdsa)?;
     params.use_authority_key_identifier_extension = false;
     let certificate = params.self_signed(&key)?;
     Ok(Issued {

@@ -2,7 +2,7 @@
 //! the exit code that goes with it; and the little colour the tool uses.
 
 use std::fmt::Display;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use serde::Serialize;
@@ -28,6 +28,35 @@ impl Outcome {
     }
 }
 
+/// `println!` for the tool's output. A reader that goes away (`sslsocket
+/// cert show --json chain.pem | head -3`) ends the tool quietly, as SIGPIPE
+/// ends other Unix tools, instead of a panic.
+macro_rules! say {
+    () => {
+        $crate::report::write_stdout(format_args!("\n"))
+    };
+    ($($arg:tt)*) => {
+        $crate::report::write_stdout(format_args!("{}\n", format_args!($($arg)*)))
+    };
+}
+pub(crate) use say;
+
+/// The exit status of a process that SIGPIPE ended, which shells and
+/// `set -o pipefail` already understand.
+const BROKEN_PIPE_STATUS: i32 = 128 + 13;
+
+/// Writes `text` to stdout; see [`say!`].
+pub fn write_stdout(text: std::fmt::Arguments<'_>) {
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout.write_fmt(text).and_then(|()| stdout.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(BROKEN_PIPE_STATUS);
+        }
+        problem("stdout", e);
+        std::process::exit(2);
+    }
+}
+
 /// Prints one problem as a single line on stderr.
 pub fn problem(context: impl Display, error: impl Display) {
     eprintln!("sslsocket: {context}: {error}");
@@ -36,7 +65,7 @@ pub fn problem(context: impl Display, error: impl Display) {
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json(value: &impl Serialize) {
     match serde_json::to_string_pretty(value) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => say!("{text}"),
         Err(e) => problem("json", e),
     }
 }
@@ -44,7 +73,7 @@ pub fn print_json(value: &impl Serialize) {
 /// Prints `value` as one line of JSON on stdout (for logs: one object per line).
 pub fn print_json_line(value: &impl Serialize) {
     match serde_json::to_string(value) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => say!("{text}"),
         Err(e) => problem("json", e),
     }
 }

@@ -11,7 +11,7 @@ use sslsocket::{verify_chain, Purpose, SslConfiguration, SslError, VerifyOptions
 use crate::cert::subject;
 use crate::input::read_certificates;
 use crate::options::{HostNameArgs, Problems, RevocationArgs};
-use crate::report::{print_json, problem, Outcome};
+use crate::report::{print_json, problem, say, Outcome};
 
 /// Verify a certificate chain offline and list Qt's errors.
 ///
@@ -181,12 +181,12 @@ pub fn run(args: VerifyArgs) -> Outcome {
         });
     } else if errors.is_empty() {
         match &args.host {
-            Some(host) => println!("OK: the chain is valid for {host}"),
-            None => println!("OK: the chain is valid"),
+            Some(host) => say!("OK: the chain is valid for {host}"),
+            None => say!("OK: the chain is valid"),
         }
     } else {
         for error in &errors {
-            println!("{}", error_line(error));
+            say!("{}", error_line(error));
         }
     }
     if errors.is_empty() {

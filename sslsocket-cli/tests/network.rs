@@ -1183,6 +1183,92 @@ fn gen_output_is_accepted_by_openssl() {
 }
 
 #[test]
+fn gen_makes_each_key_type_and_openssl_agrees() {
+    let dir = TempDir::new().unwrap();
+    let d = dir.path();
+    for (key_type, openssl_says) in [
+        ("rsa", "rsaEncryption"),
+        ("ecdsa", "id-ecPublicKey"),
+        ("ed25519", "ED25519"),
+    ] {
+        let (code, out, err) = run(
+            d,
+            &[
+                "gen",
+                "--out",
+                key_type,
+                "--host",
+                "localhost",
+                "--client",
+                "alice",
+                "--key-type",
+                key_type,
+                "--days",
+                "3",
+                "--json",
+            ],
+        );
+        assert_eq!(code, Some(0), "{out}\n{err}");
+        assert_eq!(json(&out)["key_type"], key_type);
+        let pki = d.join(key_type);
+        for leaf in ["server.pem", "client.pem"] {
+            let verified = openssl(&pki, &["verify", "-CAfile", "ca.pem", leaf]);
+            assert_eq!(verified.trim(), format!("{leaf}: OK"));
+        }
+        for cert in ["ca.pem", "server.pem", "client.pem"] {
+            let text = openssl(&pki, &["x509", "-in", cert, "-noout", "-text"]);
+            assert!(
+                text.contains(&format!("Public Key Algorithm: {openssl_says}")),
+                "{key_type} {cert}: {text}"
+            );
+        }
+        // Three days, as asked, give or take the hour of slack before now.
+        let end = openssl(
+            &pki,
+            &["x509", "-in", "server.pem", "-noout", "-checkend", "259000"],
+        );
+        assert!(end.contains("will not expire"), "{end}");
+        let past = Command::new("openssl")
+            .current_dir(&pki)
+            .args(["x509", "-in", "server.pem", "-noout", "-checkend", "260000"])
+            .output()
+            .unwrap();
+        assert!(!past.status.success(), "valid for more than three days");
+    }
+    let (code, _, err) = run(
+        d,
+        &[
+            "gen",
+            "--out",
+            "dsa",
+            "--host",
+            "localhost",
+            "--key-type",
+            "dsa",
+        ],
+    );
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("rsa") && err.contains("ed25519"), "{err}");
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_tool_quietly() {
+    let dir = TempDir::new().unwrap();
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let output = Command::new(env!("CARGO_BIN_EXE_sslsocket"))
+        .current_dir(dir.path())
+        .args(["gen", "--out", "pki", "--host", "localhost", "--json"])
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(141), "{err}");
+    assert!(err.is_empty(), "{err}");
+    assert!(dir.path().join("pki/server.key").exists());
+}
+
+#[test]
 fn demo_passes_with_a_summary() {
     let dir = TempDir::new().unwrap();
     let (code, out, err) = run(dir.path(), &["demo"]);

@@ -559,7 +559,14 @@ impl Channel {
     /// Reads plaintext into `buf`; 0 means nothing is available now (check
     /// [`peer_closed`](Self::peer_closed) for end of stream).
     pub(crate) fn read_plaintext(&mut self, buf: &mut [u8]) -> usize {
-        let mut n = self.incoming.read(buf).unwrap_or(0);
+        // `VecDeque`'s own `read` stops at the end of its first slice; what
+        // rustls holds must not be read before the rest of the buffer.
+        let mut n = buf.len().min(self.incoming.len());
+        let (front, back) = self.incoming.as_slices();
+        let from_front = n.min(front.len());
+        buf[..from_front].copy_from_slice(&front[..from_front]);
+        buf[from_front..n].copy_from_slice(&back[..n - from_front]);
+        self.incoming.drain(..n);
         if n < buf.len() {
             n += self.read_from_tls(&mut buf[n..]);
         }

@@ -680,6 +680,48 @@ fn reading_lines_characters_and_peeking() {
     });
 }
 
+/// The fuzzer's finding (FUZZING.md, client_socket): bytes that `peek`-like
+/// calls had moved into the socket's buffer were read after newer ones
+/// still in rustls whenever that buffer had wrapped around its end.
+#[test]
+fn reads_keep_the_order_of_the_data_whatever_mix_of_calls_reads_it() {
+    within(GUARD, || {
+        let pki = TestPki::new();
+        let (mut client, mut server) = encrypted_pair(&pki);
+        let sent = pattern(200_000);
+        let mut next = 0;
+        let mut send = |server: &mut SslSocket<_>, client: &mut SslSocket<_>, len: usize| {
+            server.write_all(&sent[next..next + len]).unwrap();
+            next += len;
+            client.wait_for_ready_read(Some(WAIT)).unwrap();
+        };
+        let mut received = Vec::new();
+        for round in 0..300usize {
+            // Into the socket's buffer (can_read_line looks at all of it),
+            // part of it read, more into the buffer behind that, and more
+            // left in rustls: then one read for everything.
+            send(&mut server, &mut client, 1 + round % 61);
+            let _ = client.can_read_line();
+            let mut buf = vec![0u8; 1 + round % 13];
+            let n = client.read_available(&mut buf);
+            received.extend_from_slice(&buf[..n]);
+            received.extend(client.get_char());
+            send(&mut server, &mut client, 1 + round % 7);
+            let _ = client.can_read_line();
+            send(&mut server, &mut client, 1 + round % 17);
+            let mut everything = vec![0u8; 4096];
+            let n = match round % 2 {
+                0 => client.read_available(&mut everything),
+                _ => client.read(&mut everything).unwrap(),
+            };
+            received.extend_from_slice(&everything[..n]);
+            assert!(sent.starts_with(&received), "out of order in round {round}");
+            assert_eq!(client.bytes_available(), 0, "round {round}");
+        }
+        assert_eq!(received, sent[..next]);
+    });
+}
+
 #[test]
 fn read_line_at_end_of_stream_returns_the_rest() {
     within(GUARD, || {
