@@ -129,7 +129,10 @@ pub fn run_session(session: Session, mode: SslMode) {
         );
         if let Some(step) = described {
             let read = String::from_utf8_lossy(&read_by_socket[before..]);
-            eprintln!("{step} read {read:?}, {} available", socket.bytes_available());
+            eprintln!(
+                "{step} read {read:?}, {} available",
+                socket.bytes_available()
+            );
         }
     }
 
