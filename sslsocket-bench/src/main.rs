@@ -19,6 +19,8 @@ mod scen_c10k;
 mod scen_instructions;
 mod scen_mem;
 mod scen_net;
+mod scen_soak;
+mod server_child;
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -55,9 +57,12 @@ enum Scenario {
     /// Internal: one idle-memory measurement in a fresh process.
     #[value(hide = true)]
     IdleChild,
-    /// Internal: the server of one c10k measurement, in a fresh process.
+    /// A million full and resumed handshakes with data against each
+    /// sslsocket server; fails if its descriptors, threads or memory grow.
+    Soak,
+    /// Internal: the server of one c10k or soak measurement, in a fresh process.
     #[value(hide = true)]
-    C10kServer,
+    ServerChild,
     /// Internal: the workload of one instructions measurement, under callgrind.
     #[value(hide = true)]
     InstructionsChild,
@@ -89,7 +94,7 @@ struct Cli {
     /// Only these peers (comma-separated), e.g. for profiling one of them.
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
-    /// idle-child, c10k-server, instructions-child: the peer to measure.
+    /// idle-child, server-child, instructions-child: the peer to measure.
     #[arg(long, hide = true)]
     peer: Option<String>,
     /// idle-child: how many pairs.
@@ -143,8 +148,8 @@ fn main() {
         );
         return;
     }
-    if cli.scenario == Scenario::C10kServer {
-        scen_c10k::c10k_server(cli.peer.as_deref().expect("--peer"));
+    if cli.scenario == Scenario::ServerChild {
+        server_child::server_child(cli.peer.as_deref().expect("--peer"));
         return;
     }
     if cli.scenario == Scenario::InstructionsChild {
@@ -181,6 +186,7 @@ fn main() {
             Scenario::PingPong,
             Scenario::IdleMemory,
             Scenario::C10k,
+            Scenario::Soak,
         ],
         ref one => std::slice::from_ref(one),
     };
@@ -195,10 +201,11 @@ fn main() {
             Scenario::PingPong => scen_net::ping_pong(&ctx),
             Scenario::IdleMemory => scen_mem::idle_memory(&ctx),
             Scenario::C10k => scen_c10k::c10k(&ctx),
+            Scenario::Soak => scen_soak::soak(&ctx),
             Scenario::Instructions => scen_instructions::instructions(&ctx),
             Scenario::All
             | Scenario::IdleChild
-            | Scenario::C10kServer
+            | Scenario::ServerChild
             | Scenario::InstructionsChild => unreachable!(),
         };
         if !cli.json {
