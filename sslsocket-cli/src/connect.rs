@@ -1,6 +1,8 @@
 //! `sslsocket connect`: a readable `openssl s_client`.
 
+use std::fs::File;
 use std::io::{Read, Write};
+use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::{Duration, Instant};
 
@@ -9,7 +11,7 @@ use serde::Serialize;
 use sslsocket::verify::SslErrorsDecision;
 use sslsocket::{
     Error, SocketState, SslCertificate, SslConfiguration, SslError, SslErrorCode, SslMode,
-    SslSocket,
+    SslProtocol, SslSocket,
 };
 
 use crate::cert::{alt_names, days_left, details, CertDetails};
@@ -17,13 +19,18 @@ use crate::options::{
     is_configuration_error, parse_error_code, parse_seconds, IdentityArgs, Problems, TlsArgs,
     TrustArgs, VerifyArg,
 };
-use crate::report::{print_json, problem, Marks, Outcome};
+use crate::report::{print_json, problem, write_stdout, Marks, Outcome};
 use crate::starttls::{self, Conversation, StartTls};
 use crate::verify::{error_json, error_line, ErrorJson};
 
 /// How long one turn of the relay waits for the peer before looking at
 /// the input again.
 const TICK: Duration = Duration::from_millis(20);
+
+/// How long a connection that another one follows waits for the server's
+/// TLS 1.3 session tickets; a server that sends none costs this much per
+/// connection.
+const TICKET_WAIT: Duration = Duration::from_secs(1);
 
 const EXAMPLES: &str = "\
 Examples:
@@ -33,7 +40,10 @@ Examples:
   sslsocket connect mail.example.com:587 --starttls smtp --handshake-only
   sslsocket connect 10.0.0.5:443 --ignore HostNameMismatch     # accept exactly that error
   sslsocket connect localhost:4433 --ca ca.pem --cert client.pem --key client.key
-  sslsocket connect example.com:443 --alpn h2,http/1.1 --protocol TlsV1_3 --json --handshake-only";
+  sslsocket connect example.com:443 --alpn h2,http/1.1 --protocol TlsV1_3 --json --handshake-only
+  sslsocket connect localhost:4433 --ca ca.pem --handshake-only --showcerts > chain.pem
+  sslsocket connect example.com:443 --handshake-only --save-chain chain.pem   # even a rejected one
+  sslsocket connect localhost:4433 --ca ca.pem --handshake-only --reconnect 3 # resumed? how fast?";
 
 /// Connect with TLS, show what was negotiated, then relay stdin and stdout.
 ///
@@ -55,15 +65,21 @@ Examples:
 /// as in `sslsocket verify --json`: `error`, `code`, `message`,
 /// `certificate` {`subject`, `sha256`}), `peer_chain` (one object per
 /// certificate, as in `sslsocket cert show --json` without `file` and
-/// `index`), `received` (what the peer sent, as text), `truncated` (the
-/// peer closed the connection without TLS's close_notify, so data may be
-/// missing) and `error` (why the connection failed, or null). Unknown
-/// values are null.
+/// `index`), `peer_chain_pem` (the same certificates as PEM strings, only
+/// with --showcerts), `connections` (one object per connection, the first
+/// and each --reconnect: `index` (1 for the first), `resumed`,
+/// `connect_ms` (the TCP connection, name look-up included),
+/// `handshake_ms` (from the TCP connection, or the end of the STARTTLS
+/// exchange, to encrypted), `protocol`, `cipher`, `error`), `received`
+/// (what the peer sent, as text), `truncated` (the peer closed the
+/// connection without TLS's close_notify, so data may be missing) and
+/// `error` (why the connection, or a reconnection, failed, or null).
+/// Unknown values are null.
 ///
-/// Exit status: 0 when the connection was encrypted (with no errors, or
-/// only ignored ones); 1 when connecting, the STARTTLS exchange, the
-/// handshake or the verification failed, or the peer broke the connection;
-/// 2 on usage or input errors.
+/// Exit status: 0 when the connection (and each reconnection) was
+/// encrypted (with no errors, or only ignored ones); 1 when connecting,
+/// the STARTTLS exchange, the handshake or the verification failed, or the
+/// peer broke the connection; 2 on usage or input errors.
 #[derive(Args, Debug)]
 #[command(after_help = EXAMPLES)]
 pub struct ConnectArgs {
@@ -112,6 +128,28 @@ pub struct ConnectArgs {
     /// long to wait for more from the peer once the input has ended.
     #[arg(long, value_name = "SECONDS", default_value = "10")]
     timeout: String,
+    /// Print the peer's chain as PEM, leaf first as sent, on stdout right
+    /// after the handshake and before anything relayed (also when the
+    /// chain was rejected); with --json it is the `peer_chain_pem` field
+    /// instead, so that stdout stays one JSON object.
+    #[arg(long)]
+    showcerts: bool,
+    /// Write the peer's chain to FILE as PEM, leaf first as sent, also when
+    /// verification fails (to inspect a rejected chain). FILE is created
+    /// before connecting, and stays empty if no certificate arrives.
+    #[arg(long, value_name = "FILE")]
+    save_chain: Option<PathBuf>,
+    /// After the first connection, connect N more times (1-100) with the
+    /// same settings, each offering the session of the one before; report
+    /// for each connection whether its session was resumed and how long the
+    /// handshake took. Reconnections only handshake and close: stdin and
+    /// --send go to the first connection. Each connection that another
+    /// follows waits up to a second for the server's TLS 1.3 session
+    /// tickets. Sessions are kept only when no verification error can be
+    /// accepted (--verify peer, no --ignore or --ignore-errors): other
+    /// connections always make a full handshake.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100))]
+    reconnect: Option<u32>,
     /// Print one JSON object on stdout instead of the report.
     #[arg(long)]
     json: bool,
@@ -132,8 +170,22 @@ struct ConnectJson {
     verify_mode: &'static str,
     errors: Vec<ErrorJson>,
     peer_chain: Vec<CertDetails>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    peer_chain_pem: Option<Vec<String>>,
+    connections: Vec<ConnectionJson>,
     received: Option<String>,
     truncated: bool,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct ConnectionJson {
+    index: u32,
+    resumed: bool,
+    connect_ms: Option<f64>,
+    handshake_ms: Option<f64>,
+    protocol: Option<&'static str>,
+    cipher: Option<&'static str>,
     error: Option<String>,
 }
 
@@ -142,6 +194,28 @@ struct Handshake {
     errors: Vec<SslError>,
     chain: Vec<SslCertificate>,
     failure: Option<Error>,
+    timing: Timing,
+}
+
+/// How long a connection took, for the steps it completed.
+#[derive(Default)]
+struct Timing {
+    /// From the start to the TCP connection (the name look-up included).
+    connect: Option<Duration>,
+    /// From the start of TLS (after any STARTTLS exchange) to encrypted.
+    handshake: Option<Duration>,
+}
+
+/// What every connection of a run is made from: the same for each, so that
+/// a reconnection finds the session of the connection before.
+struct Client<'a> {
+    args: &'a ConnectArgs,
+    configuration: SslConfiguration,
+    ignore: Vec<SslErrorCode>,
+    host: String,
+    port: u16,
+    timeout: Duration,
+    peer_name: String,
 }
 
 pub fn run(args: ConnectArgs) -> Outcome {
@@ -179,40 +253,50 @@ pub fn run(args: ConnectArgs) -> Outcome {
     if !problems.any() {
         problems.check("TLS settings", configuration.check_usable());
     }
+    // Created now, so that a path that cannot be written is an input error
+    // before anything goes over the network.
+    let mut chain_file = match &args.save_chain {
+        Some(path) if !problems.any() => problems
+            .check(
+                format_args!("--save-chain {}", path.display()),
+                File::create(path),
+            )
+            .map(|file| (path, file)),
+        _ => None,
+    };
     let (Some((host, port)), Some(timeout), false) = (target, timeout, problems.any()) else {
         return Outcome::InputError;
     };
-    let mut report = ConnectJson {
-        target: format_target(&host, port),
+    let client = Client {
+        args: &args,
+        configuration,
+        ignore,
         peer_name: args.peer_name.clone().unwrap_or_else(|| host.clone()),
+        host,
+        port,
+        timeout,
+    };
+    let mut report = ConnectJson {
+        target: format_target(&client.host, port),
+        peer_name: client.peer_name.clone(),
         starttls: args.starttls.map(StartTls::name),
         verify_mode: args.verify.mode().name(),
         ..ConnectJson::default()
     };
 
-    let mut socket = SslSocket::new();
-    socket.set_ssl_configuration(configuration);
-    socket.set_write_timeout(Some(timeout));
-    if args.ignore_errors {
-        socket.ignore_ssl_errors();
-    } else if !ignore.is_empty() {
-        // The errors are bound to the certificates they were reported on:
-        // the handler ignores exactly those, and only for the listed codes.
-        socket.on_ssl_errors(move |errors| {
-            SslErrorsDecision::Ignore(
-                errors
-                    .iter()
-                    .filter(|e| ignore.contains(&e.code()))
-                    .cloned()
-                    .collect(),
-            )
-        });
-    }
-
     let marks = Marks::stderr();
-    let handshake = handshake(&mut socket, &args, &host, port, timeout, &mut report);
+    let (mut socket, handshake) = client.connect();
+    report.error = handshake.failure.as_ref().map(ToString::to_string);
     report.address = socket.peer_address().map(|a| a.to_string());
     describe_session(&socket, &handshake, &mut report);
+    report.connections.push(connection(1, &handshake, &socket));
+    let pem: Vec<String> = handshake.chain.iter().map(SslCertificate::to_pem).collect();
+    if let Some((path, file)) = &mut chain_file {
+        if let Err(e) = file.write_all(pem.concat().as_bytes()) {
+            problem(format_args!("--save-chain {}", path.display()), e);
+            return Outcome::InputError;
+        }
+    }
     // Nothing to report about a server that was never reached, or when
     // the configuration could not be used (the handshake never started).
     let nothing_to_report = match &handshake.failure {
@@ -222,6 +306,13 @@ pub fn run(args: ConnectArgs) -> Outcome {
     };
     if !args.json && !nothing_to_report {
         print_report(&report, &handshake, &args, marks);
+    }
+    if args.showcerts {
+        if args.json {
+            report.peer_chain_pem = Some(pem);
+        } else {
+            write_stdout(format_args!("{}", pem.concat()));
+        }
     }
     if let Some(error) = &handshake.failure {
         let outcome = if is_configuration_error(error) {
@@ -234,6 +325,9 @@ pub fn run(args: ConnectArgs) -> Outcome {
         }
         problem(format_args!("connect {}", report.target), summary(error));
         return outcome;
+    }
+    if args.reconnect.is_some() {
+        await_tickets(&mut socket);
     }
 
     let mut received = Vec::new();
@@ -261,83 +355,109 @@ pub fn run(args: ConnectArgs) -> Outcome {
             );
         }
     }
-    match ended {
-        Ok(_) => {
-            if args.json {
-                print_json(&report);
-            }
-            Outcome::Success
+    if let Err(e) = ended {
+        report.error = Some(e.to_string());
+        if args.json {
+            print_json(&report);
         }
-        Err(e) => {
-            report.error = Some(e.to_string());
-            if args.json {
-                print_json(&report);
-            }
-            problem(format_args!("connect {}", report.target), e);
-            Outcome::CheckFailed
-        }
+        problem(format_args!("connect {}", report.target), e);
+        return Outcome::CheckFailed;
     }
+    let outcome = match args.reconnect {
+        Some(times) => reconnect(&client, times, &mut report, marks),
+        None => Outcome::Success,
+    };
+    if args.json {
+        print_json(&report);
+    }
+    outcome
 }
 
-/// Connects, runs the STARTTLS exchange if asked, and the handshake.
-fn handshake(
-    socket: &mut SslSocket,
-    args: &ConnectArgs,
-    host: &str,
-    port: u16,
-    timeout: Duration,
-    report: &mut ConnectJson,
-) -> Handshake {
-    let result = match args.starttls {
-        None => {
-            socket.connect_to_host_encrypted(host, port);
-            socket.wait_for_encrypted(Some(timeout))
+impl Client<'_> {
+    /// A socket connected as asked (STARTTLS and the handshake included),
+    /// and what the handshake produced.
+    fn connect(&self) -> (SslSocket, Handshake) {
+        let mut socket = SslSocket::new();
+        socket.set_ssl_configuration(self.configuration.clone());
+        socket.set_write_timeout(Some(self.timeout));
+        if self.args.ignore_errors {
+            socket.ignore_ssl_errors();
+        } else if !self.ignore.is_empty() {
+            // The errors are bound to the certificates they were reported on:
+            // the handler ignores exactly those, and only for the listed codes.
+            let ignore = self.ignore.clone();
+            socket.on_ssl_errors(move |errors| {
+                SslErrorsDecision::Ignore(
+                    errors
+                        .iter()
+                        .filter(|e| ignore.contains(&e.code()))
+                        .cloned()
+                        .collect(),
+                )
+            });
         }
-        Some(protocol) => {
-            starttls_handshake(socket, protocol, host, port, timeout, &report.peer_name)
-        }
-    };
-    match result {
-        Ok(()) => Handshake {
-            errors: socket.ssl_handshake_errors(),
-            chain: socket.peer_certificate_chain(),
-            failure: None,
-        },
-        Err(error) => {
-            let errors = match &error {
-                Error::VerificationFailed { errors } => errors.clone(),
-                _ => socket.ssl_handshake_errors(),
-            };
-            let mut chain = socket.peer_certificate_chain();
-            if chain.is_empty() {
-                // What the errors name is what we know of the chain.
-                for certificate in errors.iter().filter_map(SslError::certificate) {
-                    if !chain.contains(certificate) {
-                        chain.push(certificate.clone());
+        let mut timing = Timing::default();
+        let handshake = match self.establish(&mut socket, &mut timing) {
+            Ok(()) => Handshake {
+                errors: socket.ssl_handshake_errors(),
+                chain: socket.peer_certificate_chain(),
+                failure: None,
+                timing,
+            },
+            Err(error) => {
+                let errors = match &error {
+                    Error::VerificationFailed { errors } => errors.clone(),
+                    _ => socket.ssl_handshake_errors(),
+                };
+                let mut chain = socket.peer_certificate_chain();
+                if chain.is_empty() {
+                    // What the errors name is what we know of the chain.
+                    for certificate in errors.iter().filter_map(SslError::certificate) {
+                        if !chain.contains(certificate) {
+                            chain.push(certificate.clone());
+                        }
                     }
                 }
+                Handshake {
+                    errors,
+                    chain,
+                    failure: Some(error),
+                    timing,
+                }
             }
-            report.error = Some(error.to_string());
-            Handshake {
-                errors,
-                chain,
-                failure: Some(error),
-            }
+        };
+        (socket, handshake)
+    }
+
+    /// Connects, runs the STARTTLS exchange if asked, and the handshake,
+    /// all within the timeout.
+    fn establish(&self, socket: &mut SslSocket, timing: &mut Timing) -> Result<(), Error> {
+        let started = Instant::now();
+        let deadline = started + self.timeout;
+        match self.args.starttls {
+            None => socket.connect_to_host_encrypted(&self.host, self.port),
+            Some(_) => socket.connect_to_host(&self.host, self.port),
         }
+        socket.wait_for_connected(Some(self.timeout))?;
+        timing.connect = Some(started.elapsed());
+        if let Some(protocol) = self.args.starttls {
+            starttls_upgrade(socket, protocol, self.timeout, &self.peer_name)?;
+        }
+        let tls_started = Instant::now();
+        let left = deadline.saturating_duration_since(tls_started);
+        socket.wait_for_encrypted(Some(left.max(Duration::from_millis(1))))?;
+        timing.handshake = Some(tls_started.elapsed());
+        Ok(())
     }
 }
 
-fn starttls_handshake(
+/// The plain exchange up to the point where TLS starts, and its start.
+fn starttls_upgrade(
     socket: &mut SslSocket,
     protocol: StartTls,
-    host: &str,
-    port: u16,
     timeout: Duration,
     domain: &str,
 ) -> Result<(), Error> {
-    let deadline = Instant::now() + timeout;
-    socket.connect_to_host(host, port);
-    socket.wait_for_connected(Some(timeout))?;
     let mut talk = Conversation::new(socket, timeout);
     let exchanged = starttls::client(protocol, &mut talk, domain);
     let transcript = std::mem::take(&mut talk.transcript);
@@ -351,9 +471,100 @@ fn starttls_handshake(
             ),
         });
     }
-    socket.start_client_encryption()?;
-    let left = deadline.saturating_duration_since(Instant::now());
-    socket.wait_for_encrypted(Some(left.max(Duration::from_millis(1))))
+    socket.start_client_encryption()
+}
+
+/// Connects `times` more times after the first connection, and reports
+/// each connection, the first one included; stops at the first that fails.
+fn reconnect(client: &Client, times: u32, report: &mut ConnectJson, marks: Marks) -> Outcome {
+    let json = client.args.json;
+    if !json {
+        eprintln!("{}", connection_line(&report.connections[0], marks));
+    }
+    for index in 2..=times + 1 {
+        let (mut socket, handshake) = client.connect();
+        if index <= times {
+            await_tickets(&mut socket);
+        }
+        let connection = connection(index, &handshake, &socket);
+        if socket.state() != SocketState::UnconnectedState {
+            socket.disconnect_from_host();
+        }
+        if !json {
+            eprintln!("{}", connection_line(&connection, marks));
+        }
+        report.connections.push(connection);
+        if let Some(error) = &handshake.failure {
+            report.error = Some(format!("connection {index}: {error}"));
+            problem(
+                format_args!("connect {} (connection {index})", report.target),
+                summary(error),
+            );
+            return Outcome::CheckFailed;
+        }
+    }
+    Outcome::Success
+}
+
+/// TLS 1.3 servers send their session tickets after the handshake: waits
+/// (at most [`TICKET_WAIT`]) until something arrives, as a connection
+/// closed before that leaves no session for the next one to offer. TLS 1.2
+/// sessions come with the handshake.
+fn await_tickets(socket: &mut SslSocket) {
+    if socket.session_protocol() != SslProtocol::TlsV1_3 {
+        return;
+    }
+    let before = socket.counters().encrypted_bytes_read;
+    let deadline = Instant::now() + TICKET_WAIT;
+    // Tickets are no data to read, so no wait ends on them: the bytes read
+    // tell whether they came.
+    while socket.counters().encrypted_bytes_read == before && Instant::now() < deadline {
+        match socket.wait_for_ready_read(Some(TICK)) {
+            Ok(()) | Err(Error::Timeout { .. }) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+fn connection(index: u32, handshake: &Handshake, socket: &SslSocket) -> ConnectionJson {
+    let encrypted = handshake.failure.is_none();
+    ConnectionJson {
+        index,
+        resumed: encrypted && socket.is_session_resumed(),
+        connect_ms: handshake.timing.connect.map(milliseconds),
+        handshake_ms: handshake.timing.handshake.map(milliseconds),
+        protocol: encrypted.then(|| socket.session_protocol().name()),
+        cipher: socket
+            .session_cipher()
+            .filter(|_| encrypted)
+            .map(|c| c.name()),
+        error: handshake.failure.as_ref().map(ToString::to_string),
+    }
+}
+
+fn milliseconds(duration: Duration) -> f64 {
+    duration.as_micros() as f64 / 1000.0
+}
+
+/// `connection 2: resumed, handshake 1.2 ms, connect 0.1 ms, TlsV1_3 ...`
+fn connection_line(connection: &ConnectionJson, marks: Marks) -> String {
+    let head = format!("connection {}:", connection.index);
+    if let Some(error) = &connection.error {
+        return format!("{head} {} {error}", marks.bad("FAIL"));
+    }
+    let ms = |value: Option<f64>| value.map_or_else(|| "?".to_owned(), |v| format!("{v:.1} ms"));
+    format!(
+        "{head} {}, handshake {}, connect {}, {} {}",
+        if connection.resumed {
+            "resumed"
+        } else {
+            "full handshake"
+        },
+        ms(connection.handshake_ms),
+        ms(connection.connect_ms),
+        connection.protocol.unwrap_or("?"),
+        connection.cipher.unwrap_or("?")
+    )
 }
 
 fn describe_session(socket: &SslSocket, handshake: &Handshake, report: &mut ConnectJson) {

@@ -546,6 +546,274 @@ fn connect_to_nothing_exits_1() {
 }
 
 // ---------------------------------------------------------------------------
+// connect --showcerts, --save-chain and --reconnect against our serve
+// ---------------------------------------------------------------------------
+
+const PEM_BEGIN: &str = "-----BEGIN CERTIFICATE-----";
+
+#[test]
+fn connect_showcerts_output_feeds_openssl_verify() {
+    let pki = Pki::new();
+    let (_server, port) = peers::serve(pki.dir(), &["--cert", "chain.pem", "--key", "server.key"]);
+    let target = format!("localhost:{port}");
+    let (code, out, err) = run(
+        pki.dir(),
+        &[
+            "connect",
+            &target,
+            "--ca",
+            "ca.pem",
+            "--handshake-only",
+            "--showcerts",
+            "--save-chain",
+            "saved.pem",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    // stdout is the chain alone: the report is on stderr.
+    assert!(out.starts_with(PEM_BEGIN), "{out}");
+    assert_eq!(out.matches(PEM_BEGIN).count(), 2, "{out}");
+    assert!(err.contains("Verification   ok"), "{err}");
+    std::fs::write(pki.dir().join("shown.pem"), &out).unwrap();
+    let verified = openssl(
+        pki.dir(),
+        &[
+            "verify",
+            "-CAfile",
+            "ca.pem",
+            "-untrusted",
+            "shown.pem",
+            "server.pem",
+        ],
+    );
+    assert_eq!(verified.trim(), "server.pem: OK");
+    // Leaf first, as sent.
+    assert_eq!(sha256_of(&pki, "shown.pem"), sha256_of(&pki, "server.pem"));
+    let saved = std::fs::read_to_string(pki.dir().join("saved.pem")).unwrap();
+    assert_eq!(saved, out);
+
+    // With --json the chain is a field, and stdout stays one object.
+    let (code, out, err) = run(
+        pki.dir(),
+        &[
+            "connect",
+            &target,
+            "--ca",
+            "ca.pem",
+            "--handshake-only",
+            "--showcerts",
+            "--json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let report = json(&out);
+    let pem: Vec<&str> = report["peer_chain_pem"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{report}"))
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    assert_eq!(pem.concat(), saved);
+    let (_, out, _) = run(
+        pki.dir(),
+        &[
+            "connect",
+            &target,
+            "--ca",
+            "ca.pem",
+            "--handshake-only",
+            "--json",
+        ],
+    );
+    assert!(json(&out).get("peer_chain_pem").is_none(), "{out}");
+
+    // Without --ca the chain is rejected, and still saved to be inspected.
+    let (code, out, err) = run(
+        pki.dir(),
+        &[
+            "connect",
+            &target,
+            "--handshake-only",
+            "--save-chain",
+            "rejected.pem",
+        ],
+    );
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    assert!(err.contains("rejected"), "{err}");
+    let rejected = std::fs::read_to_string(pki.dir().join("rejected.pem")).unwrap();
+    assert_eq!(rejected, saved);
+}
+
+#[test]
+fn connect_reconnect_resumes_the_session() {
+    let pki = Pki::new();
+    let (mut server, port) = peers::serve(
+        pki.dir(),
+        &[
+            "--cert",
+            "chain.pem",
+            "--key",
+            "server.key",
+            "--max-connections",
+            "6",
+            "--json",
+        ],
+    );
+    let target = format!("localhost:{port}");
+    let (code, out, err) = run(
+        pki.dir(),
+        &[
+            "connect",
+            &target,
+            "--ca",
+            "ca.pem",
+            "--handshake-only",
+            "--reconnect",
+            "2",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.starts_with("connection "))
+        .collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(
+        lines[0].starts_with("connection 1: full handshake, handshake "),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with("connection 2: resumed, handshake "),
+        "{err}"
+    );
+    assert!(
+        lines[2].starts_with("connection 3: resumed, handshake "),
+        "{err}"
+    );
+    assert!(lines.iter().all(|l| l.contains(" ms")), "{err}");
+
+    // The relay is the first connection's.
+    let (code, out, err) = run(
+        pki.dir(),
+        &[
+            "connect",
+            &target,
+            "--ca",
+            "ca.pem",
+            "--send",
+            "hello\\n",
+            "--timeout",
+            "1",
+            "--reconnect",
+            "2",
+            "--json",
+        ],
+    );
+    assert_eq!(code, Some(0), "{out}\n{err}");
+    let report = json(&out);
+    assert_eq!(report["received"], "hello\n", "{report}");
+    let connections = report["connections"].as_array().unwrap();
+    let resumed: Vec<&Value> = connections.iter().map(|c| &c["resumed"]).collect();
+    assert_eq!(resumed, [false, true, true], "{report}");
+    for (n, connection) in connections.iter().enumerate() {
+        assert_eq!(connection["index"], n + 1, "{report}");
+        assert_eq!(connection["protocol"], "TlsV1_3", "{report}");
+        assert_eq!(connection["error"], Value::Null, "{report}");
+        for time in ["connect_ms", "handshake_ms"] {
+            assert!(connection[time].as_f64().unwrap() > 0.0, "{report}");
+        }
+    }
+    assert_eq!(report["session_resumed"], false);
+
+    // The server saw the same: each process starts without sessions.
+    assert!(server.wait_for_exit(STEP).success(), "{}", server.output());
+    let resumed: Vec<Value> = log_lines(&server.stdout())
+        .into_iter()
+        .filter(|l| l["event"] == "connection")
+        .map(|l| l["session_resumed"].clone())
+        .collect();
+    assert_eq!(resumed, [false, true, true, false, true, true]);
+
+    // A reconnection that fails fails the run: this server takes one client.
+    let (_server, port) = peers::serve(
+        pki.dir(),
+        &[
+            "--cert",
+            "chain.pem",
+            "--key",
+            "server.key",
+            "--max-connections",
+            "1",
+        ],
+    );
+    let (code, out, err) = run(
+        pki.dir(),
+        &[
+            "connect",
+            &format!("localhost:{port}"),
+            "--ca",
+            "ca.pem",
+            "--handshake-only",
+            "--timeout",
+            "5",
+            "--reconnect",
+            "1",
+            "--json",
+        ],
+    );
+    assert_eq!(code, Some(1), "{out}\n{err}");
+    let report = json(&out);
+    assert_eq!(report["connections"][0]["error"], Value::Null, "{report}");
+    assert!(report["connections"][1]["error"].is_string(), "{report}");
+    assert!(
+        report["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("connection 2: "),
+        "{report}"
+    );
+    assert!(err.contains("(connection 2)"), "{err}");
+}
+
+#[test]
+fn connect_reconnect_and_save_chain_usage_errors_exit_2() {
+    let dir = TempDir::new().unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["connect", "localhost:1", "--reconnect", "0"],
+            "--reconnect",
+        ),
+        (
+            &["connect", "localhost:1", "--reconnect", "101"],
+            "--reconnect",
+        ),
+        (
+            &[
+                "connect",
+                "localhost:1",
+                "--save-chain",
+                "missing/chain.pem",
+            ],
+            "--save-chain missing/chain.pem",
+        ),
+        (
+            &["connect", "localhost:1", "--save-chain", "."],
+            "--save-chain .",
+        ),
+    ];
+    for (args, needle) in cases {
+        let (code, out, err) = run(dir.path(), args);
+        assert_eq!(code, Some(2), "{args:?}\n{out}\n{err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        if needle.starts_with("--save-chain") {
+            // Refused before connecting: one line, no report.
+            assert_eq!(err.lines().count(), 1, "{err}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
 // STARTTLS
 // ---------------------------------------------------------------------------
 
