@@ -74,7 +74,7 @@ pub struct CertDetails {
     pub crl_distribution_points: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone)]
 pub struct NameJson {
     #[serde(rename = "type")]
     pub kind: &'static str,

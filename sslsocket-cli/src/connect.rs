@@ -190,10 +190,10 @@ struct ConnectionJson {
 }
 
 /// What the handshake produced, for the report.
-struct Handshake {
-    errors: Vec<SslError>,
-    chain: Vec<SslCertificate>,
-    failure: Option<Error>,
+pub(crate) struct Handshake {
+    pub(crate) errors: Vec<SslError>,
+    pub(crate) chain: Vec<SslCertificate>,
+    pub(crate) failure: Option<Error>,
     timing: Timing,
 }
 
@@ -207,15 +207,20 @@ struct Timing {
 }
 
 /// What every connection of a run is made from: the same for each, so that
-/// a reconnection finds the session of the connection before.
-struct Client<'a> {
-    args: &'a ConnectArgs,
-    configuration: SslConfiguration,
-    ignore: Vec<SslErrorCode>,
-    host: String,
-    port: u16,
-    timeout: Duration,
-    peer_name: String,
+/// a reconnection finds the session of the connection before. `check`
+/// makes one for each of its targets.
+pub(crate) struct Client<'a> {
+    pub(crate) configuration: &'a SslConfiguration,
+    /// Go on whatever errors the certificate has (--ignore-errors).
+    pub(crate) ignore_errors: bool,
+    /// Go on despite these errors (--ignore).
+    pub(crate) ignore: Vec<SslErrorCode>,
+    pub(crate) starttls: Option<StartTls>,
+    pub(crate) host: String,
+    pub(crate) port: u16,
+    /// For connecting, STARTTLS and the handshake together.
+    pub(crate) timeout: Duration,
+    pub(crate) peer_name: String,
 }
 
 pub fn run(args: ConnectArgs) -> Outcome {
@@ -268,9 +273,10 @@ pub fn run(args: ConnectArgs) -> Outcome {
         return Outcome::InputError;
     };
     let client = Client {
-        args: &args,
-        configuration,
+        configuration: &configuration,
+        ignore_errors: args.ignore_errors,
         ignore,
+        starttls: args.starttls,
         peer_name: args.peer_name.clone().unwrap_or_else(|| host.clone()),
         host,
         port,
@@ -364,7 +370,7 @@ pub fn run(args: ConnectArgs) -> Outcome {
         return Outcome::CheckFailed;
     }
     let outcome = match args.reconnect {
-        Some(times) => reconnect(&client, times, &mut report, marks),
+        Some(times) => reconnect(&client, times, args.json, &mut report, marks),
         None => Outcome::Success,
     };
     if args.json {
@@ -376,11 +382,11 @@ pub fn run(args: ConnectArgs) -> Outcome {
 impl Client<'_> {
     /// A socket connected as asked (STARTTLS and the handshake included),
     /// and what the handshake produced.
-    fn connect(&self) -> (SslSocket, Handshake) {
+    pub(crate) fn connect(&self) -> (SslSocket, Handshake) {
         let mut socket = SslSocket::new();
         socket.set_ssl_configuration(self.configuration.clone());
         socket.set_write_timeout(Some(self.timeout));
-        if self.args.ignore_errors {
+        if self.ignore_errors {
             socket.ignore_ssl_errors();
         } else if !self.ignore.is_empty() {
             // The errors are bound to the certificates they were reported on:
@@ -434,18 +440,25 @@ impl Client<'_> {
     fn establish(&self, socket: &mut SslSocket, timing: &mut Timing) -> Result<(), Error> {
         let started = Instant::now();
         let deadline = started + self.timeout;
-        match self.args.starttls {
+        let left = || {
+            deadline
+                .saturating_duration_since(Instant::now())
+                .max(Duration::from_millis(1))
+        };
+        match self.starttls {
             None => socket.connect_to_host_encrypted(&self.host, self.port),
             Some(_) => socket.connect_to_host(&self.host, self.port),
         }
         socket.wait_for_connected(Some(self.timeout))?;
         timing.connect = Some(started.elapsed());
-        if let Some(protocol) = self.args.starttls {
-            starttls_upgrade(socket, protocol, self.timeout, &self.peer_name)?;
+        if let Some(protocol) = self.starttls {
+            starttls_upgrade(socket, protocol, left(), &self.peer_name)?;
+            // The exchange bounded writes by what was left of the timeout;
+            // those after the handshake get all of it again.
+            socket.set_write_timeout(Some(self.timeout));
         }
         let tls_started = Instant::now();
-        let left = deadline.saturating_duration_since(tls_started);
-        socket.wait_for_encrypted(Some(left.max(Duration::from_millis(1))))?;
+        socket.wait_for_encrypted(Some(left()))?;
         timing.handshake = Some(tls_started.elapsed());
         Ok(())
     }
@@ -476,8 +489,13 @@ fn starttls_upgrade(
 
 /// Connects `times` more times after the first connection, and reports
 /// each connection, the first one included; stops at the first that fails.
-fn reconnect(client: &Client, times: u32, report: &mut ConnectJson, marks: Marks) -> Outcome {
-    let json = client.args.json;
+fn reconnect(
+    client: &Client,
+    times: u32,
+    json: bool,
+    report: &mut ConnectJson,
+    marks: Marks,
+) -> Outcome {
     if !json {
         eprintln!("{}", connection_line(&report.connections[0], marks));
     }
@@ -864,7 +882,7 @@ fn unescape(text: &str) -> Vec<u8> {
 }
 
 /// HOST:PORT, [IPv6]:PORT, or HOST (then `default_port`).
-fn parse_target(text: &str, default_port: u16) -> Result<(String, u16), String> {
+pub(crate) fn parse_target(text: &str, default_port: u16) -> Result<(String, u16), String> {
     let text = text.trim();
     let bad_port = |port: &str| format!("{port:?} is not a port number (1-65535) in {text:?}");
     let parse_port = |port: &str| match port.parse::<u16>() {
@@ -893,7 +911,7 @@ fn parse_target(text: &str, default_port: u16) -> Result<(String, u16), String> 
     Ok((host.to_owned(), port))
 }
 
-fn format_target(host: &str, port: u16) -> String {
+pub(crate) fn format_target(host: &str, port: u16) -> String {
     if host.contains(':') {
         format!("[{host}]:{port}")
     } else {

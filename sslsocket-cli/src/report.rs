@@ -16,6 +16,9 @@ pub enum Outcome {
     CheckFailed,
     /// The input or the usage was wrong (exit 2).
     InputError,
+    /// Some of what was to be checked could not be reached (exit 2, as for
+    /// input errors: nothing could be said about it).
+    Unreachable,
 }
 
 impl Outcome {
@@ -23,7 +26,7 @@ impl Outcome {
         match self {
             Outcome::Success => ExitCode::SUCCESS,
             Outcome::CheckFailed => ExitCode::from(1),
-            Outcome::InputError => ExitCode::from(2),
+            Outcome::InputError | Outcome::Unreachable => ExitCode::from(2),
         }
     }
 }

@@ -1566,6 +1566,7 @@ fn every_command_has_examples_in_its_help() {
     let dir = TempDir::new().unwrap();
     for command in [
         &["connect"][..],
+        &["check"],
         &["serve"],
         &["gen"],
         &["demo"],
