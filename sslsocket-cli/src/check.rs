@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use clap::Args;
 use serde::Serialize;
-use sslsocket::{PeerVerifyMode, SocketState, SslConfiguration};
+use sslsocket::{Error, PeerVerifyMode, SocketState, SslConfiguration};
 
 use crate::cert::{alt_names, days_left, details, CertDetails, NameJson};
-use crate::connect::{format_target, parse_target, Client};
+use crate::connect::{format_target, parse_target, Client, Handshake, PinOutcome, Tofu, TofuArgs};
 use crate::options::{parse_seconds, Problems, TlsArgs, TrustArgs};
 use crate::report::{print_json, say, Marks, Outcome};
 use crate::starttls::StartTls;
@@ -45,12 +45,17 @@ Examples:
 /// ignored). Each target is checked against its own host name, which is
 /// also sent as SNI.
 ///
+/// With --tofu FILE, as for `connect`: an unknown target's certificate is
+/// pinned (not with --tofu-strict) and accepted whatever its errors; a
+/// pinned one is accepted with its own errors; a different certificate
+/// for a pinned target is `failed`, even a valid one.
+///
 /// Status of a target: `ok` (verified, and no certificate expires within
 /// --warn-expiry days), `expiring` (verified, but a certificate of the
-/// chain expires within --warn-expiry days), `failed`
-/// (verification errors) or `unreachable` (no TLS session: the name
-/// look-up, the connection, the STARTTLS exchange or the handshake failed
-/// or timed out).
+/// chain expires within --warn-expiry days), `failed` (verification
+/// errors, or a changed pinned certificate) or `unreachable` (no TLS
+/// session: the name look-up, the connection, the STARTTLS exchange or the
+/// handshake failed or timed out).
 ///
 /// Text output: a table on stdout with a header line and one line per
 /// target: TARGET, STATUS, PROTOCOL, CIPHER, GROUP (key exchange), DAYS
@@ -63,8 +68,9 @@ Examples:
 /// JSON (--json): an array with one object per target, in input order:
 /// `target` (HOST:PORT), `address` (the IP address and port connected to),
 /// `status`, `verified` (the handshake completed without any verification
-/// error), `errors` (as in `sslsocket verify --json`: `error`, `code`,
-/// `message`, `certificate` {`subject`, `sha256`}), `expiring` (a
+/// error, or with only errors --tofu accepts), `errors` (as in `sslsocket
+/// verify --json`: `error`, `code`, `message`, `certificate` {`subject`,
+/// `sha256`}), `expiring` (a
 /// certificate of the chain expires within --warn-expiry days), `protocol`,
 /// `cipher`, `key_exchange_group`, `subject` and
 /// `subject_alternative_names` (the leaf's, as in `sslsocket cert show
@@ -93,6 +99,8 @@ pub struct CheckArgs {
     trust: TrustArgs,
     #[command(flatten)]
     tls: TlsArgs,
+    #[command(flatten)]
+    tofu: TofuArgs,
     /// Speak this protocol's plain exchange first, then upgrade to TLS
     /// (the same for every target).
     #[arg(long, value_enum, value_name = "PROTOCOL")]
@@ -149,6 +157,7 @@ struct Settings {
     starttls: Option<StartTls>,
     timeout: Duration,
     warn_expiry: i64,
+    tofu: Option<Tofu>,
 }
 
 pub fn run(args: CheckArgs) -> Outcome {
@@ -177,6 +186,7 @@ pub fn run(args: CheckArgs) -> Outcome {
         problems.add("check", "no target (the arguments and --file name none)");
     }
     let timeout = problems.check("--timeout", parse_seconds(&args.timeout));
+    let tofu = args.tofu.load(&mut problems);
     let mut configuration = SslConfiguration::new();
     args.trust.apply(&mut configuration, &mut problems);
     args.tls.apply(&mut configuration, &[], &mut problems);
@@ -195,6 +205,7 @@ pub fn run(args: CheckArgs) -> Outcome {
         starttls: args.starttls,
         timeout,
         warn_expiry: i64::from(args.warn_expiry),
+        tofu,
     };
     let results = check_all(&settings, &targets, args.parallel as usize);
     if args.json {
@@ -251,6 +262,7 @@ fn check(settings: &Settings, host: &str, port: u16) -> TargetJson {
         configuration: &settings.configuration,
         ignore_errors: false,
         ignore: Vec::new(),
+        tofu: settings.tofu.as_ref(),
         starttls: settings.starttls,
         host: host.to_owned(),
         port,
@@ -276,8 +288,14 @@ fn check(settings: &Settings, host: &str, port: u16) -> TargetJson {
     let peer_chain: Vec<CertDetails> = handshake.chain.iter().map(details).collect();
     let days_left = peer_chain.iter().map(|c| c.days_left).min();
     let expiring = days_left.is_some_and(|days| days < settings.warn_expiry);
-    let verified = encrypted && handshake.errors.is_empty();
-    let status = if !encrypted {
+    let pin_changed = matches!(
+        handshake.failure,
+        Some(Error::PinnedCertificateChanged { .. })
+    );
+    let verified = encrypted && (handshake.errors.is_empty() || pin_accepts(&handshake));
+    let status = if pin_changed {
+        Status::Failed
+    } else if !encrypted {
         Status::Unreachable
     } else if !verified {
         Status::Failed
@@ -302,9 +320,38 @@ fn check(settings: &Settings, host: &str, port: u16) -> TargetJson {
             .map(|c| c.subject_alternative_names.clone())
             .unwrap_or_default(),
         days_left,
-        error: handshake.failure.as_ref().map(ToString::to_string),
+        error: handshake.failure.as_ref().map(one_line),
         error_names: handshake.errors.iter().map(|e| e.code().name()).collect(),
         peer_chain,
+    }
+}
+
+/// Whether --tofu accepts the errors, as `connect --tofu` does: all of them
+/// on first use, and those of the pinned certificate itself later.
+fn pin_accepts(handshake: &Handshake) -> bool {
+    match handshake.pin {
+        Some(PinOutcome::Recorded) => true,
+        Some(PinOutcome::Matched) => handshake
+            .errors
+            .iter()
+            .all(|e| e.certificate() == handshake.chain.first()),
+        Some(PinOutcome::Unknown) | None => false,
+    }
+}
+
+/// Why a target failed, on one line for the table.
+fn one_line(error: &Error) -> String {
+    match error {
+        Error::PinnedCertificateChanged {
+            file,
+            pinned,
+            presented,
+            ..
+        } => format!(
+            "CERTIFICATE CHANGED: pinned SHA-256 {pinned}, presented {presented} (remove its line from {} to accept)",
+            file.display()
+        ),
+        other => other.to_string(),
     }
 }
 

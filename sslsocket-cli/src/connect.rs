@@ -10,8 +10,8 @@ use clap::Args;
 use serde::Serialize;
 use sslsocket::verify::SslErrorsDecision;
 use sslsocket::{
-    Error, SocketState, SslCertificate, SslConfiguration, SslError, SslErrorCode, SslMode,
-    SslProtocol, SslSocket,
+    Error, KnownHosts, PinCheck, SocketState, SslCertificate, SslConfiguration, SslError,
+    SslErrorCode, SslMode, SslProtocol, SslSocket,
 };
 
 use crate::cert::{alt_names, days_left, details, CertDetails};
@@ -39,6 +39,7 @@ Examples:
   sslsocket connect 127.0.0.1:4433 --ca ca.pem --peer-name localhost
   sslsocket connect mail.example.com:587 --starttls smtp --handshake-only
   sslsocket connect 10.0.0.5:443 --ignore HostNameMismatch     # accept exactly that error
+  sslsocket connect 10.0.0.5:443 --tofu known_hosts            # pin on first use, refuse a change
   sslsocket connect localhost:4433 --ca ca.pem --cert client.pem --key client.key
   sslsocket connect example.com:443 --alpn h2,http/1.1 --protocol TlsV1_3 --json --handshake-only
   sslsocket connect localhost:4433 --ca ca.pem --handshake-only --showcerts > chain.pem
@@ -66,7 +67,8 @@ Examples:
 /// `certificate` {`subject`, `sha256`}), `peer_chain` (one object per
 /// certificate, as in `sslsocket cert show --json` without `file` and
 /// `index`), `peer_chain_pem` (the same certificates as PEM strings, only
-/// with --showcerts), `connections` (one object per connection, the first
+/// with --showcerts), `pin` (only with --tofu: `matched`, `recorded` or
+/// `unknown`), `connections` (one object per connection, the first
 /// and each --reconnect: `index` (1 for the first), `resumed`,
 /// `connect_ms` (the TCP connection, name look-up included),
 /// `handshake_ms` (from the TCP connection, or the end of the STARTTLS
@@ -78,8 +80,9 @@ Examples:
 ///
 /// Exit status: 0 when the connection (and each reconnection) was
 /// encrypted (with no errors, or only ignored ones); 1 when connecting,
-/// the STARTTLS exchange, the handshake or the verification failed, or the
-/// peer broke the connection; 2 on usage or input errors.
+/// the STARTTLS exchange, the handshake or the verification failed, the
+/// certificate is not the one pinned with --tofu, or the peer broke the
+/// connection; 2 on usage or input errors (a malformed --tofu file too).
 #[derive(Args, Debug)]
 #[command(after_help = EXAMPLES)]
 pub struct ConnectArgs {
@@ -100,13 +103,15 @@ pub struct ConnectArgs {
     verify: VerifyArg,
     /// Go on whatever errors the certificate has (Qt's ignoreSslErrors()).
     /// Prefer --ignore.
-    #[arg(long, conflicts_with = "ignore")]
+    #[arg(long, conflicts_with_all = ["ignore", "tofu"])]
     ignore_errors: bool,
     /// Go on despite this error (Qt's name, e.g. HostNameMismatch, or its
     /// number), for the certificate it is reported on; every other error
     /// stays fatal. May be repeated.
-    #[arg(long, value_name = "ERROR")]
+    #[arg(long, value_name = "ERROR", conflicts_with = "tofu")]
     ignore: Vec<String>,
+    #[command(flatten)]
+    tofu: TofuArgs,
     #[command(flatten)]
     identity: IdentityArgs,
     #[command(flatten)]
@@ -155,6 +160,60 @@ pub struct ConnectArgs {
     json: bool,
 }
 
+/// Trust on first use, for `connect` and `check`.
+#[derive(Args, Debug)]
+pub struct TofuArgs {
+    /// Trust on first use: pin the server's certificate in FILE (lines of
+    /// `host:port SHA-256 accepted-unix-time`). An unknown server is
+    /// accepted whatever its errors and pinned; a pinned one is accepted
+    /// with its certificate's errors; any other certificate for it is
+    /// refused, even a valid one, until its line is removed.
+    #[arg(long, value_name = "FILE")]
+    tofu: Option<PathBuf>,
+    /// With --tofu: never pin; an unknown server is verified as usual.
+    #[arg(long, requires = "tofu")]
+    tofu_strict: bool,
+}
+
+impl TofuArgs {
+    /// The pins, read now so that a bad file is an input error.
+    pub(crate) fn load(&self, problems: &mut Problems) -> Option<Tofu> {
+        let path = self.tofu.as_ref()?;
+        let hosts = problems.check("--tofu", KnownHosts::load(path))?;
+        Some(Tofu {
+            hosts,
+            record: !self.tofu_strict,
+        })
+    }
+}
+
+/// The pinned certificates (--tofu) and whether to pin new peers.
+pub(crate) struct Tofu {
+    hosts: KnownHosts,
+    record: bool,
+}
+
+/// What --tofu found for the peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum PinOutcome {
+    /// The certificate is the pinned one.
+    Matched,
+    /// The peer was unknown; its certificate is pinned now.
+    Recorded,
+    /// The peer is unknown and stays so (--tofu-strict, or a failure).
+    Unknown,
+}
+
+impl PinOutcome {
+    fn name(self) -> &'static str {
+        match self {
+            PinOutcome::Matched => "matched",
+            PinOutcome::Recorded => "recorded",
+            PinOutcome::Unknown => "unknown",
+        }
+    }
+}
+
 #[derive(Serialize, Default)]
 struct ConnectJson {
     target: String,
@@ -170,6 +229,9 @@ struct ConnectJson {
     verify_mode: &'static str,
     errors: Vec<ErrorJson>,
     peer_chain: Vec<CertDetails>,
+    /// With --tofu: `matched`, `recorded` or `unknown`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pin: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     peer_chain_pem: Option<Vec<String>>,
     connections: Vec<ConnectionJson>,
@@ -194,6 +256,8 @@ pub(crate) struct Handshake {
     pub(crate) errors: Vec<SslError>,
     pub(crate) chain: Vec<SslCertificate>,
     pub(crate) failure: Option<Error>,
+    /// With --tofu, what it found (none when no certificate arrived).
+    pub(crate) pin: Option<PinOutcome>,
     timing: Timing,
 }
 
@@ -215,6 +279,7 @@ pub(crate) struct Client<'a> {
     pub(crate) ignore_errors: bool,
     /// Go on despite these errors (--ignore).
     pub(crate) ignore: Vec<SslErrorCode>,
+    pub(crate) tofu: Option<&'a Tofu>,
     pub(crate) starttls: Option<StartTls>,
     pub(crate) host: String,
     pub(crate) port: u16,
@@ -247,6 +312,7 @@ pub fn run(args: ConnectArgs) -> Outcome {
             bytes
         }
     });
+    let tofu = args.tofu.load(&mut problems);
     let mut configuration = SslConfiguration::new();
     args.trust.apply(&mut configuration, &mut problems);
     args.identity.apply(&mut configuration, &mut problems);
@@ -276,6 +342,7 @@ pub fn run(args: ConnectArgs) -> Outcome {
         configuration: &configuration,
         ignore_errors: args.ignore_errors,
         ignore,
+        tofu: tofu.as_ref(),
         starttls: args.starttls,
         peer_name: args.peer_name.clone().unwrap_or_else(|| host.clone()),
         host,
@@ -295,6 +362,7 @@ pub fn run(args: ConnectArgs) -> Outcome {
     report.error = handshake.failure.as_ref().map(ToString::to_string);
     report.address = socket.peer_address().map(|a| a.to_string());
     describe_session(&socket, &handshake, &mut report);
+    report.pin = handshake.pin.map(PinOutcome::name);
     report.connections.push(connection(1, &handshake, &socket));
     let pem: Vec<String> = handshake.chain.iter().map(SslCertificate::to_pem).collect();
     if let Some((path, file)) = &mut chain_file {
@@ -388,6 +456,16 @@ impl Client<'_> {
         socket.set_write_timeout(Some(self.timeout));
         if self.ignore_errors {
             socket.ignore_ssl_errors();
+        } else if let Some(tofu) = self.tofu {
+            let pin = tofu.hosts.pin(&self.host, self.port).cloned();
+            let record = tofu.record;
+            socket.on_ssl_errors(move |errors| match &pin {
+                Some(pin) => pin.ssl_errors_decision(errors),
+                // Accepting an unknown peer's certificate is what --tofu
+                // asks; it is pinned once the handshake completes.
+                None if record => SslErrorsDecision::Ignore(errors.to_vec()),
+                None => SslErrorsDecision::NoChange,
+            });
         } else if !self.ignore.is_empty() {
             // The errors are bound to the certificates they were reported on:
             // the handler ignores exactly those, and only for the listed codes.
@@ -403,11 +481,12 @@ impl Client<'_> {
             });
         }
         let mut timing = Timing::default();
-        let handshake = match self.establish(&mut socket, &mut timing) {
+        let mut handshake = match self.establish(&mut socket, &mut timing) {
             Ok(()) => Handshake {
                 errors: socket.ssl_handshake_errors(),
                 chain: socket.peer_certificate_chain(),
                 failure: None,
+                pin: None,
                 timing,
             },
             Err(error) => {
@@ -428,11 +507,45 @@ impl Client<'_> {
                     errors,
                     chain,
                     failure: Some(error),
+                    pin: None,
                     timing,
                 }
             }
         };
+        if let Some(tofu) = self.tofu {
+            self.check_pin(tofu, &mut socket, &mut handshake);
+        }
         (socket, handshake)
+    }
+
+    /// Compares the peer's certificate with its pin, and pins it on first
+    /// use. This runs after the handshake because the `ssl_errors` handler
+    /// only runs for a certificate with errors, and a changed certificate
+    /// must be refused even when it verifies; the connection is closed
+    /// before anything is sent over it.
+    fn check_pin(&self, tofu: &Tofu, socket: &mut SslSocket, handshake: &mut Handshake) {
+        let Some(leaf) = handshake.chain.first() else {
+            return;
+        };
+        let outcome =
+            tofu.hosts
+                .check(&self.host, self.port, leaf)
+                .and_then(|checked| match checked {
+                    PinCheck::Pinned(_) => Ok(PinOutcome::Matched),
+                    PinCheck::Unknown if tofu.record && handshake.failure.is_none() => tofu
+                        .hosts
+                        .clone()
+                        .record(&self.host, self.port, leaf)
+                        .map(|()| PinOutcome::Recorded),
+                    PinCheck::Unknown => Ok(PinOutcome::Unknown),
+                });
+        match outcome {
+            Ok(outcome) => handshake.pin = Some(outcome),
+            Err(error) => {
+                socket.abort();
+                handshake.failure = Some(error);
+            }
+        }
     }
 
     /// Connects, runs the STARTTLS exchange if asked, and the handshake,
@@ -652,6 +765,7 @@ fn print_report(report: &ConnectJson, handshake: &Handshake, args: &ConnectArgs,
         }
     }
     let name = &report.peer_name;
+    let tofu = args.tofu.tofu.as_ref().map(|path| path.display());
     match (&handshake.failure, handshake.errors.is_empty()) {
         (None, true) if args.verify == VerifyArg::None => lines.push(format!(
             "Verification   {} not checked (--verify none)",
@@ -662,10 +776,12 @@ fn print_report(report: &ConnectJson, handshake: &Handshake, args: &ConnectArgs,
             marks.good("ok")
         )),
         (None, false) => {
-            let why = match args.verify {
-                VerifyArg::Peer => "ignored as asked",
-                VerifyArg::Query => "reported only (--verify query)",
-                VerifyArg::None => "reported only (--verify none)",
+            let why = match (args.verify, handshake.pin) {
+                (VerifyArg::Peer, Some(PinOutcome::Matched)) => "the certificate is pinned",
+                (VerifyArg::Peer, Some(PinOutcome::Recorded)) => "accepted on first use",
+                (VerifyArg::Peer, _) => "ignored as asked",
+                (VerifyArg::Query, _) => "reported only (--verify query)",
+                (VerifyArg::None, _) => "reported only (--verify none)",
             };
             lines.push(format!(
                 "Verification   {} {} error(s), {why}:",
@@ -677,10 +793,29 @@ fn print_report(report: &ConnectJson, handshake: &Handshake, args: &ConnectArgs,
             "Verification   {} the certificate was rejected for {name}:",
             marks.bad("FAIL")
         )),
+        (Some(Error::PinnedCertificateChanged { .. }), _) => lines.push(format!(
+            "Pin            {} not the certificate pinned for {}",
+            marks.bad("CHANGED"),
+            report.target
+        )),
         (Some(error), _) => lines.push(format!("Failed         {} {error}", marks.bad("FAIL"))),
     }
     for error in &handshake.errors {
         lines.push(format!("  {}", error_line(error)));
+    }
+    if let (Some(file), Some(leaf)) = (tofu, report.peer_chain.first()) {
+        let fingerprint = &leaf.sha256_fingerprint;
+        match handshake.pin {
+            Some(PinOutcome::Recorded) => lines.push(format!(
+                "Pin            {} SHA-256 {fingerprint} recorded in {file}",
+                marks.warn("new")
+            )),
+            Some(PinOutcome::Unknown) => lines.push(format!(
+                "Pin            {} SHA-256 {fingerprint} is not pinned in {file}",
+                marks.warn("unknown")
+            )),
+            Some(PinOutcome::Matched) | None => {}
+        }
     }
     if handshake.failure.is_none() && !args.handshake_only {
         lines.push("---".to_owned());

@@ -405,6 +405,29 @@ pub enum Error {
     HandshakeFailed(rustls::Error),
     /// The TLS library rejected the configuration or the connection.
     Tls(rustls::Error),
+    /// A known-hosts file ([`KnownHosts`](crate::KnownHosts)) could not be
+    /// read: a malformed line, or a file too large.
+    InvalidKnownHosts {
+        /// The file.
+        path: PathBuf,
+        /// The line, from 1 (0 for the whole file).
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A peer presented another certificate than the one pinned for it in
+    /// a known-hosts file ([`KnownHosts::check`](crate::KnownHosts::check)),
+    /// whether or not the new one would verify.
+    PinnedCertificateChanged {
+        /// The peer, as `host:port`.
+        peer: String,
+        /// The known-hosts file.
+        file: PathBuf,
+        /// The SHA-256 of the pinned certificate, colon hex.
+        pinned: String,
+        /// The SHA-256 of the certificate presented, colon hex.
+        presented: String,
+    },
 }
 
 impl fmt::Display for Error {
@@ -506,6 +529,24 @@ impl fmt::Display for Error {
             }
             Error::HandshakeFailed(e) => write!(f, "the TLS handshake failed: {e}"),
             Error::Tls(e) => write!(f, "TLS error: {e}"),
+            Error::InvalidKnownHosts { path, line, reason } => {
+                write!(f, "{}:{line}: invalid known-hosts line: {reason}", path.display())
+            }
+            Error::PinnedCertificateChanged {
+                peer,
+                file,
+                pinned,
+                presented,
+            } => write!(
+                f,
+                "THE CERTIFICATE OF {peer} HAS CHANGED since it was pinned: someone may be \
+                 intercepting the connection, or the server got a new certificate.\n  \
+                 pinned:    SHA-256 {pinned}\n  \
+                 presented: SHA-256 {presented}\n\
+                 The connection was refused. If the change is expected, remove the line for \
+                 {peer} from {}.",
+                file.display()
+            ),
         }
     }
 }
@@ -544,9 +585,10 @@ impl From<Error> for io::Error {
             Error::ConnectFailed { source, .. } => source.kind(),
             Error::HostNotFound { .. } => io::ErrorKind::NotFound,
             Error::InvalidState { .. } => io::ErrorKind::NotConnected,
-            Error::VerificationFailed { .. } | Error::HandshakeFailed(_) | Error::Tls(_) => {
-                io::ErrorKind::InvalidData
-            }
+            Error::VerificationFailed { .. }
+            | Error::HandshakeFailed(_)
+            | Error::Tls(_)
+            | Error::PinnedCertificateChanged { .. } => io::ErrorKind::InvalidData,
             _ => io::ErrorKind::Other,
         };
         io::Error::new(kind, e)

@@ -210,6 +210,7 @@ pub mod event;
 mod handshake;
 pub mod key;
 pub mod key_exchange;
+pub mod known_hosts;
 mod net;
 mod pem;
 pub mod server;
@@ -237,6 +238,7 @@ pub use error::{Error, Result, SslError, SslErrorCode};
 pub use event::Event;
 pub use key::SslKey;
 pub use key_exchange::KeyExchangeGroup;
+pub use known_hosts::{KnownHosts, Pin, PinCheck};
 pub use server::{ServerEvent, ServerMode, ServerSettings, SslServer};
 pub use socket::{SocketCore, SslSocket, Transport};
 pub use ssl::{

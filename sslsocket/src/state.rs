@@ -66,9 +66,9 @@ impl SocketError {
             Error::ConnectFailed { .. } => SocketError::ConnectionRefusedError,
             Error::RemoteHostClosed => SocketError::RemoteHostClosedError,
             Error::Timeout { .. } => SocketError::SocketTimeoutError,
-            Error::VerificationFailed { .. } | Error::HandshakeFailed(_) => {
-                SocketError::SslHandshakeFailedError
-            }
+            Error::VerificationFailed { .. }
+            | Error::HandshakeFailed(_)
+            | Error::PinnedCertificateChanged { .. } => SocketError::SslHandshakeFailedError,
             Error::UnsupportedProtocol(_) => SocketError::SslHandshakeFailedError,
             Error::Tls(_) => SocketError::SslInternalError,
             Error::InvalidState { .. } => SocketError::OperationError,
