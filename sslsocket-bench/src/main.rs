@@ -190,7 +190,7 @@ fn main() {
         ],
         ref one => std::slice::from_ref(one),
     };
-    let mut collectors: Vec<Collector> = Vec::new();
+    let mut collectors: Vec<(Collector, usize)> = Vec::new();
     for scenario in scenarios {
         let start = Instant::now();
         let collector = match scenario {
@@ -208,15 +208,21 @@ fn main() {
             | Scenario::ServerChild
             | Scenario::InstructionsChild => unreachable!(),
         };
+        // The soak is one long run per server, whatever --rounds says.
+        let rounds = if *scenario == Scenario::Soak {
+            1
+        } else {
+            rounds
+        };
         if !cli.json {
             print!("{}", report::table(&collector, rounds));
             println!("({:.1} s)", start.elapsed().as_secs_f64());
         }
-        collectors.push(collector);
+        collectors.push((collector, rounds));
     }
     let all: Vec<serde_json::Value> = collectors
         .iter()
-        .flat_map(|c| report::json(c, rounds))
+        .flat_map(|(c, rounds)| report::json(c, *rounds))
         .collect();
     let text = serde_json::to_string_pretty(&all).expect("JSON serializes");
     if cli.json {
@@ -227,7 +233,8 @@ fn main() {
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     }
     if let Some(path) = &cli.svg {
-        std::fs::write(path, report::svg(&collectors))
+        let charted: Vec<Collector> = collectors.into_iter().map(|(c, _)| c).collect();
+        std::fs::write(path, report::svg(&charted))
             .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
     }
 }
