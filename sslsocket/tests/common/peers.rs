@@ -243,18 +243,33 @@ pub fn wait_for_port(port: u16, peer: &mut Peer, timeout: Duration) -> Result<()
 /// the server's bind), it is started again on another port.
 pub fn start_server(name: &str, mut spawn: impl FnMut(u16) -> Peer) -> (Peer, u16) {
     const ATTEMPTS: usize = 5;
+    // The port that answered may be another test's server, which took it
+    // first: ours then fails its bind at start-up and exits at once.
+    const SETTLE: Duration = Duration::from_millis(300);
+    let lost_the_port = |peer: &mut Peer| {
+        peer.wait_for_exit(STEP);
+        let output = peer.output();
+        output.contains("Address already in use") || output.contains("EADDRINUSE")
+    };
     for _ in 0..ATTEMPTS {
         let port = free_port();
         let mut peer = spawn(port);
         match wait_for_port(port, &mut peer, STEP) {
-            Ok(()) => return (peer, port),
-            Err(NotListening::Exited(_)) => {
-                peer.wait_for_exit(STEP);
-                let output = peer.output();
-                if output.contains("Address already in use") || output.contains("EADDRINUSE") {
+            Ok(()) => {
+                std::thread::sleep(SETTLE);
+                if peer.try_wait().is_some() && lost_the_port(&mut peer) {
                     continue;
                 }
-                panic!("{name} exited before listening on port {port}\n{output}");
+                return (peer, port);
+            }
+            Err(NotListening::Exited(_)) => {
+                if lost_the_port(&mut peer) {
+                    continue;
+                }
+                panic!(
+                    "{name} exited before listening on port {port}\n{}",
+                    peer.output()
+                );
             }
             Err(NotListening::TimedOut) => panic!(
                 "{name} did not listen on port {port} within {STEP:?}\n{}",
