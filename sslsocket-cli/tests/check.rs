@@ -8,10 +8,10 @@ mod common;
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::peers::{self, Peer, STEP};
+use common::peers::{self, Peer};
+use common::{openssl, run};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -103,28 +103,6 @@ impl Pki {
             None => peers::serve(self.dir(), &[]),
         }
     }
-}
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// Runs `sslsocket ARGS` in `dir` with stdin closed, bounded by [`STEP`]:
-/// (exit code, stdout, stderr).
-fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let mut peer = peers::sslsocket(dir, args);
-    peer.close_stdin();
-    let status = peer.wait_for_exit(STEP);
-    (status.code(), peer.stdout(), peer.stderr())
 }
 
 /// `sslsocket check ARGS --json`: (exit code, the array, stderr).

@@ -7,20 +7,7 @@ use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use tempfile::TempDir;
 
 mod common;
-use common::{assert_exit, json_of, sslsocket, stderr, stdout};
-
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use common::{assert_exit, json_of, openssl, sslsocket, stderr, stdout};
 
 /// A CA and a leaf for "cli.test" and 127.0.0.1, written as `chain.pem`
 /// (leaf then CA), `leaf.der` and `leaf.key`.

@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::peers::{self, Peer, STEP};
+use common::{openssl, run};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -77,29 +78,6 @@ impl Pki {
     fn path(&self, name: &str) -> String {
         self.dir.path().join(name).to_str().unwrap().to_owned()
     }
-}
-
-fn openssl(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("openssl runs");
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Runs `sslsocket ARGS` in `dir` with stdin closed, bounded by [`STEP`]:
-/// (exit code, stdout, stderr).
-fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
-    let mut peer = peers::sslsocket(dir, args);
-    peer.close_stdin();
-    let status = peer.wait_for_exit(STEP);
-    (status.code(), peer.stdout(), peer.stderr())
 }
 
 fn json(text: &str) -> Value {

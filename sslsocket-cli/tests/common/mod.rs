@@ -6,6 +6,7 @@
 
 pub mod peers;
 
+use std::path::Path;
 use std::process::{Command, Output};
 
 use serde_json::Value;
@@ -42,4 +43,29 @@ pub fn assert_exit(output: &Output, code: i32) {
         stdout(output),
         stderr(output)
     );
+}
+
+/// Runs `openssl ARGS` in `dir`; panics with its stderr unless it succeeds.
+/// Returns its stdout.
+pub fn openssl(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Runs `sslsocket ARGS` in `dir` with stdin closed, bounded by
+/// [`peers::STEP`]: (exit code, stdout, stderr).
+pub fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut peer = peers::sslsocket(dir, args);
+    peer.close_stdin();
+    let status = peer.wait_for_exit(peers::STEP);
+    (status.code(), peer.stdout(), peer.stderr())
 }
